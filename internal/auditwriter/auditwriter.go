@@ -1,0 +1,273 @@
+// Package auditwriter owns the last stage: it reads every tenant's clean
+// stream (ESCAI_CLEAN_<tenant>, discovered as tenants appear) and
+// ESCAI_SECURITY, appends each event to ESCAI_AUDIT on its partition subject
+// escai.audit.<p>, and indexes it in Redis by tenant and time before the
+// input is acked. At this step a record is the clean event as stored; the
+// hash chain, encryption and signed checkpoints of pkg/security/audit
+// replace it in the audit issue.
+package auditwriter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cespare/xxhash/v2"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap"
+
+	"github.com/escai-framework/escai/internal/stage"
+	"github.com/escai-framework/escai/pkg/events"
+)
+
+// Consumer is the durable name the writer uses on every stream it reads.
+const Consumer = "audit-writer"
+
+// Record headers on ESCAI_AUDIT messages.
+const (
+	HeaderTenant       = "Escai-Tenant"
+	HeaderAgent        = "Escai-Agent"
+	HeaderEventID      = "Escai-Event-Id"
+	HeaderSourceStream = "Escai-Source-Stream"
+	HeaderSourceSeq    = "Escai-Source-Sequence"
+	HeaderEventTime    = "Escai-Event-Time-Ms" // event time, Unix milliseconds
+)
+
+// TenantIndexKey is the Redis sorted set of a tenant's audit records:
+// score = event time in Unix milliseconds, member = ESCAI_AUDIT sequence.
+func TenantIndexKey(tenant string) string { return "escai:audit:t:" + tenant }
+
+// EventIndexKey is the Redis hash of a tenant's records by "<agent>/<id>",
+// value = ESCAI_AUDIT sequence.
+func EventIndexKey(tenant string) string { return "escai:audit:ev:" + tenant }
+
+// Partition maps an event's tenant and agent to its audit partition, so one
+// agent's records always form one ordered chain.
+func Partition(tenant, agent string, partitions int) int {
+	h := xxhash.New()
+	_, _ = h.WriteString(tenant)
+	_, _ = h.WriteString("/")
+	_, _ = h.WriteString(agent)
+	return int(h.Sum64() % uint64(partitions))
+}
+
+// Options configure a Writer.
+type Options struct {
+	Partitions int           // audit partitions, ≥ 1
+	Limits     events.Limits // decoder limits
+	Batch      int
+	Workers    int
+	// Discover is how often the clean streams are listed. Default 1s.
+	Discover time.Duration
+	// IndexTimeout bounds one Redis pipeline; it runs on a detached context
+	// so a shutdown cannot cut an index write in half. Default 5s.
+	IndexTimeout time.Duration
+}
+
+// Writer runs one stage runner per clean stream plus one on ESCAI_SECURITY.
+type Writer struct {
+	js      jetstream.JetStream
+	rdb     *redis.Client
+	opts    Options
+	log     *zap.Logger
+	metrics *stage.Metrics
+
+	mu       sync.Mutex
+	runners  map[string]*stage.Runner
+	stopping bool
+	stop     chan struct{}
+	loopDone chan struct{}
+}
+
+// Start binds the security stream and every clean stream present, then keeps
+// discovering new tenants' streams until Drain.
+func Start(ctx context.Context, js jetstream.JetStream, rdb *redis.Client, opts Options, log *zap.Logger, metrics *stage.Metrics) (*Writer, error) {
+	if opts.Partitions < 1 {
+		return nil, fmt.Errorf("auditwriter: Partitions must be ≥ 1, got %d", opts.Partitions)
+	}
+	if opts.Discover == 0 {
+		opts.Discover = time.Second
+	}
+	if opts.IndexTimeout == 0 {
+		opts.IndexTimeout = 5 * time.Second
+	}
+	w := &Writer{
+		js: js, rdb: rdb, opts: opts, log: log, metrics: metrics,
+		runners:  map[string]*stage.Runner{},
+		stop:     make(chan struct{}),
+		loopDone: make(chan struct{}),
+	}
+	if err := w.bind(ctx, events.StreamSecurity); err != nil {
+		return nil, err
+	}
+	if err := w.discover(ctx); err != nil {
+		_ = w.Drain(ctx)
+		return nil, err
+	}
+	go w.loop()
+	return w, nil
+}
+
+func (w *Writer) loop() {
+	defer close(w.loopDone)
+	t := time.NewTicker(w.opts.Discover)
+	defer t.Stop()
+	for {
+		select {
+		case <-w.stop:
+			return
+		case <-t.C:
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			if err := w.discover(ctx); err != nil {
+				w.log.Warn("audit writer: discovering clean streams failed", zap.Error(err))
+			}
+			cancel()
+		}
+	}
+}
+
+func (w *Writer) discover(ctx context.Context) error {
+	names := w.js.StreamNames(ctx, jetstream.WithStreamListSubject("escai.clean.>"))
+	var errs []error
+	for name := range names.Name() {
+		if !strings.HasPrefix(name, events.StreamCleanPrefix) {
+			continue
+		}
+		if err := w.bind(ctx, name); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := names.Err(); err != nil && !errors.Is(err, jetstream.ErrEndOfData) {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+func (w *Writer) bind(ctx context.Context, streamName string) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.stopping || w.runners[streamName] != nil {
+		return nil
+	}
+	cfg := stage.Config{Name: "audit-writer", Stream: streamName, Consumer: Consumer, Batch: w.opts.Batch, Workers: w.opts.Workers}
+	r, err := stage.Start(ctx, w.js, &processor{w: w, security: streamName == events.StreamSecurity}, cfg, w.log, w.metrics)
+	if err != nil {
+		return err
+	}
+	w.runners[streamName] = r
+	return nil
+}
+
+// Ready reports whether every bound consumer and Redis are reachable.
+func (w *Writer) Ready(ctx context.Context) error {
+	if err := w.rdb.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("redis: %w", err)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, r := range w.runners {
+		if err := r.Ready(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Drain stops discovery and drains every runner.
+func (w *Writer) Drain(ctx context.Context) error {
+	w.mu.Lock()
+	if !w.stopping {
+		w.stopping = true
+		close(w.stop)
+	}
+	runners := make([]*stage.Runner, 0, len(w.runners))
+	for _, r := range w.runners {
+		runners = append(runners, r)
+	}
+	w.mu.Unlock()
+	select {
+	case <-w.loopDone:
+	default:
+		// Start failed before the loop ran.
+	}
+	var errs []error
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for _, r := range runners {
+		wg.Go(func() {
+			if err := r.Drain(ctx); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// processor turns one clean or security event into one audit record.
+type processor struct {
+	w        *Writer
+	security bool
+}
+
+func (p *processor) Process(_ context.Context, in *stage.Message) ([]stage.Output, error) {
+	var (
+		ev  *events.Envelope
+		err error
+	)
+	if p.security {
+		ev, err = events.Decode(in.Data, p.w.opts.Limits)
+	} else {
+		ev, _, err = events.DecodeFromSubject(in.Subject, in.Data, p.w.opts.Limits)
+	}
+	if err != nil {
+		return nil, stage.Permanent(events.Code(err), events.FieldOf(err), err)
+	}
+	part := Partition(ev.Tenant, ev.AgentID, p.w.opts.Partitions)
+	h := nats.Header{}
+	h.Set(HeaderTenant, ev.Tenant)
+	h.Set(HeaderAgent, ev.AgentID)
+	h.Set(HeaderEventID, ev.ID)
+	h.Set(HeaderSourceStream, in.Stream)
+	h.Set(HeaderSourceSeq, strconv.FormatUint(in.Sequence, 10))
+	h.Set(HeaderEventTime, strconv.FormatInt(ev.Time.UnixMilli(), 10))
+	return []stage.Output{{
+		Subject: events.AuditSubject(part),
+		Data:    in.Data,
+		Header:  h,
+		MsgID:   "audit:" + in.Stream + ":" + ev.Tenant + ":" + ev.AgentID + ":" + ev.ID,
+	}}, nil
+}
+
+// Commit indexes a batch of stored records in one Redis pipeline. Members
+// are audit sequences, which the broker returns unchanged for a deduplicated
+// republish, so a redelivered batch indexes to the same entries.
+func (p *processor) Commit(ctx context.Context, batch []stage.Stored) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.w.opts.IndexTimeout)
+	defer cancel()
+	pipe := p.w.rdb.Pipeline()
+	for _, s := range batch {
+		if len(s.Acks) != 1 {
+			return fmt.Errorf("auditwriter: %d PubAcks for one record", len(s.Acks))
+		}
+		hdr := s.Outputs[0].Header
+		tenant, agent, id := hdr.Get(HeaderTenant), hdr.Get(HeaderAgent), hdr.Get(HeaderEventID)
+		seq := strconv.FormatUint(s.Acks[0].Sequence, 10)
+		score, err := strconv.ParseFloat(hdr.Get(HeaderEventTime), 64)
+		if err != nil {
+			score = float64(s.In.Stored.UnixMilli())
+		}
+		pipe.ZAdd(ctx, TenantIndexKey(tenant), redis.Z{Score: score, Member: seq})
+		pipe.HSet(ctx, EventIndexKey(tenant), agent+"/"+id, seq)
+	}
+	_, err := pipe.Exec(ctx)
+	return err
+}

@@ -1,0 +1,316 @@
+// Package bench is the end-to-end load generator behind `escai bench`: it
+// publishes envelopes of a given size to escai.in at a target or maximal
+// rate, follows them into ESCAI_AUDIT, waits until the Redis index holds
+// every one, and reports events/s and latency percentiles (HDR histogram).
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/escai-framework/escai/internal/auditwriter"
+	"github.com/escai-framework/escai/pkg/events"
+)
+
+// Options shape one run.
+type Options struct {
+	// Events to publish; 0 publishes for Duration.
+	Events int
+	// Rate in events per second; 0 publishes as fast as the broker acks.
+	Rate float64
+	// Duration of publishing when Events is 0. Default 10s.
+	Duration time.Duration
+	// Size of each envelope in bytes (approximate, ±16). Default 1024.
+	Size int
+	// Tenant the events belong to. Default "bench".
+	Tenant string
+	// Agents spread the events over this many agents (audit partitions).
+	// Default 16.
+	Agents int
+	// MaxInFlight bounds unacknowledged async publishes. Default 4096.
+	MaxInFlight int
+	// Timeout is how long to wait for the last event after publishing.
+	// Default 2m.
+	Timeout time.Duration
+}
+
+func (o *Options) defaults() {
+	if o.Duration == 0 {
+		o.Duration = 10 * time.Second
+	}
+	if o.Size == 0 {
+		o.Size = 1024
+	}
+	if o.Tenant == "" {
+		o.Tenant = "bench"
+	}
+	if o.Agents == 0 {
+		o.Agents = 16
+	}
+	if o.MaxInFlight == 0 {
+		o.MaxInFlight = 4096
+	}
+	if o.Timeout == 0 {
+		o.Timeout = 2 * time.Minute
+	}
+}
+
+// Latency is a percentile summary in milliseconds.
+type Latency struct {
+	P50  float64 `json:"p50_ms"`
+	P90  float64 `json:"p90_ms"`
+	P99  float64 `json:"p99_ms"`
+	P999 float64 `json:"p999_ms"`
+	Max  float64 `json:"max_ms"`
+	Mean float64 `json:"mean_ms"`
+}
+
+// Result is what a run measured.
+type Result struct {
+	Events    int     `json:"events"`
+	SizeBytes int     `json:"size_bytes"`
+	Published int     `json:"published"`
+	Audited   int     `json:"audited"`
+	Indexed   int64   `json:"indexed"`
+	TargetEPS float64 `json:"target_events_per_second,omitempty"`
+	// PublishSeconds is how long publishing took; ElapsedSeconds runs from
+	// the first publish until the Redis index held every event.
+	PublishSeconds float64 `json:"publish_seconds"`
+	ElapsedSeconds float64 `json:"elapsed_seconds"`
+	// EventsPerSecond is Events / ElapsedSeconds: end-to-end, indexed.
+	EventsPerSecond float64 `json:"events_per_second"`
+	PublishPerSec   float64 `json:"publish_per_second"`
+	// Latency is per event, from publish to its sealed record being stored
+	// in ESCAI_AUDIT (the audit writer indexes it before acking; the index
+	// lag is inside ElapsedSeconds).
+	Latency Latency `json:"latency_publish_to_audit"`
+}
+
+// Progress is reported about twice a second.
+type Progress struct {
+	Published, Audited int
+	Indexed            int64
+	Elapsed            time.Duration
+}
+
+type run struct {
+	o       Options
+	runID   string
+	sent    []atomic.Int64 // publish time per event, unix nanos
+	audited atomic.Int64
+	mu      sync.Mutex
+	hist    *hdrhistogram.Histogram
+}
+
+// Run publishes on nc and reads the index from rdb. The pipeline must be
+// running (embedded or separate services).
+func Run(ctx context.Context, nc *nats.Conn, rdb *redis.Client, o Options, progress func(Progress)) (*Result, error) {
+	o.defaults()
+	if !events.ValidIdentifier(o.Tenant) {
+		return nil, fmt.Errorf("bench: tenant %q is not an identifier", o.Tenant)
+	}
+	if o.Events == 0 && o.Rate > 0 {
+		o.Events = int(o.Rate * o.Duration.Seconds())
+	}
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(o.MaxInFlight))
+	if err != nil {
+		return nil, err
+	}
+	capacity := o.Events
+	if capacity == 0 {
+		capacity = 4_000_000 // upper bound for a timed run at maximal rate
+	}
+	r := &run{
+		o:     o,
+		runID: strconv.FormatInt(time.Now().UnixNano(), 36),
+		sent:  make([]atomic.Int64, capacity),
+		hist:  hdrhistogram.New(1, int64(10*time.Minute/time.Microsecond), 3),
+	}
+
+	// Follow the audit stream from now on, before the first publish.
+	cons, err := js.OrderedConsumer(ctx, events.StreamAudit, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{"escai.audit.>"},
+		DeliverPolicy:  jetstream.DeliverNewPolicy,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bench: follow %s: %w", events.StreamAudit, err)
+	}
+	cc, err := cons.Consume(r.onAudit)
+	if err != nil {
+		return nil, fmt.Errorf("bench: follow %s: %w", events.StreamAudit, err)
+	}
+	defer cc.Stop()
+
+	start := time.Now()
+	sinceMs := start.UnixMilli()
+	var published atomic.Int64
+	stopProgress := make(chan struct{})
+	progressDone := make(chan struct{})
+	go func() {
+		defer close(progressDone)
+		t := time.NewTicker(500 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-stopProgress:
+				return
+			case <-t.C:
+				if progress != nil {
+					progress(Progress{Published: int(published.Load()), Audited: int(r.audited.Load()),
+						Indexed: r.indexed(ctx, rdb, sinceMs), Elapsed: time.Since(start)})
+				}
+			}
+		}
+	}()
+	defer func() { close(stopProgress); <-progressDone }()
+
+	n, err := r.publish(ctx, js, start, &published)
+	if err != nil {
+		return nil, err
+	}
+	publishSecs := time.Since(start).Seconds()
+
+	// Wait for every event to be audited and indexed.
+	deadline := time.Now().Add(o.Timeout)
+	var indexed int64
+	for {
+		indexed = r.indexed(ctx, rdb, sinceMs)
+		if int(r.audited.Load()) >= n && indexed >= int64(n) {
+			break
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("bench: after %s only %d of %d events audited and %d indexed", o.Timeout, r.audited.Load(), n, indexed)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	elapsed := time.Since(start).Seconds()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ms := func(us int64) float64 { return float64(us) / 1000 }
+	return &Result{
+		Events: n, SizeBytes: o.Size, Published: n, Audited: int(r.audited.Load()), Indexed: indexed,
+		TargetEPS:       o.Rate,
+		PublishSeconds:  publishSecs,
+		ElapsedSeconds:  elapsed,
+		EventsPerSecond: float64(n) / elapsed,
+		PublishPerSec:   float64(n) / publishSecs,
+		Latency: Latency{
+			P50: ms(r.hist.ValueAtQuantile(50)), P90: ms(r.hist.ValueAtQuantile(90)),
+			P99: ms(r.hist.ValueAtQuantile(99)), P999: ms(r.hist.ValueAtQuantile(99.9)),
+			Max: ms(r.hist.Max()), Mean: r.hist.Mean() / 1000,
+		},
+	}, nil
+}
+
+func (r *run) publish(ctx context.Context, js jetstream.JetStream, start time.Time, published *atomic.Int64) (int, error) {
+	o := r.o
+	pad := strings.Repeat("x", 1)
+	var template []byte
+	for i := 0; ; i++ {
+		if i == len(r.sent) {
+			return i, r.complete(js)
+		}
+		if o.Events > 0 && i == o.Events {
+			return i, r.complete(js)
+		}
+		if o.Events == 0 && time.Since(start) >= o.Duration {
+			return i, r.complete(js)
+		}
+		if o.Rate > 0 {
+			due := start.Add(time.Duration(float64(i) / o.Rate * float64(time.Second)))
+			if d := time.Until(due); d > time.Millisecond {
+				select {
+				case <-ctx.Done():
+					return i, ctx.Err()
+				case <-time.After(d):
+				}
+			}
+		}
+		agent := "agent-" + strconv.Itoa(i%o.Agents)
+		now := time.Now()
+		ev := events.Envelope{
+			SpecVersion: events.SpecVersion, ID: r.runID + "-" + strconv.Itoa(i), Source: "urn:escai:bench:" + agent,
+			Type: "escai.tool.call", Time: now.UTC(), DataContentType: "application/json",
+			Tenant: o.Tenant, AgentID: agent,
+		}
+		if template == nil {
+			// Size the padding once so every envelope is about o.Size bytes.
+			ev.Data = json.RawMessage(`{"gen_ai.tool.name":"sql","arguments":{"query":"SELECT 1"},"pad":""}`)
+			b, _ := ev.MarshalJSON()
+			if extra := o.Size - len(b) - 8; extra > 0 {
+				pad = strings.Repeat("x", extra)
+			} else {
+				pad = ""
+			}
+			template = []byte(`{"gen_ai.tool.name":"sql","arguments":{"query":"SELECT 1"},"pad":"` + pad + `"}`)
+		}
+		ev.Data = template
+		body, err := ev.MarshalJSON()
+		if err != nil {
+			return i, err
+		}
+		subject, _ := ev.Subject(events.StageIn)
+		r.sent[i].Store(now.UnixNano())
+		if _, err := js.PublishAsync(subject, body, jetstream.WithMsgID(ev.ID), jetstream.WithStallWait(r.o.Timeout)); err != nil {
+			return i, fmt.Errorf("bench: publish: %w", err)
+		}
+		published.Add(1)
+	}
+}
+
+func (r *run) complete(js jetstream.JetStream) error {
+	select {
+	case <-js.PublishAsyncComplete():
+		return nil
+	case <-time.After(r.o.Timeout):
+		return errors.New("bench: publishes not acknowledged in time")
+	}
+}
+
+func (r *run) onAudit(m jetstream.Msg) {
+	h := m.Headers()
+	if h.Get(auditwriter.HeaderTenant) != r.o.Tenant {
+		return
+	}
+	id, ok := strings.CutPrefix(h.Get(auditwriter.HeaderEventID), r.runID+"-")
+	if !ok {
+		return
+	}
+	i, err := strconv.Atoi(id)
+	if err != nil || i < 0 || i >= len(r.sent) {
+		return
+	}
+	sent := r.sent[i].Load()
+	if sent == 0 {
+		return
+	}
+	r.audited.Add(1)
+	r.mu.Lock()
+	_ = r.hist.RecordValue(time.Since(time.Unix(0, sent)).Microseconds())
+	r.mu.Unlock()
+}
+
+// indexed counts this run's entries in the tenant's time index.
+func (r *run) indexed(ctx context.Context, rdb *redis.Client, sinceMs int64) int64 {
+	n, err := rdb.ZCount(ctx, auditwriter.TenantIndexKey(r.o.Tenant), strconv.FormatInt(sinceMs, 10), "+inf").Result()
+	if err != nil {
+		return 0
+	}
+	return n
+}

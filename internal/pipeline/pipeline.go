@@ -1,0 +1,211 @@
+// Package pipeline wires the stages into a running pipeline: it owns the
+// start-up order (streams applied, then ingest, pii-worker, audit writer),
+// one NATS connection per stage so a slow stage cannot stall another's
+// publishing, and the shutdown order. The separate service binaries start
+// one component each through the same functions; `escai dev`, `escai bench`
+// and the end-to-end tests start all of them in one process.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap"
+
+	"github.com/escai-framework/escai/internal/auditwriter"
+	"github.com/escai-framework/escai/internal/broker"
+	"github.com/escai-framework/escai/internal/ingest"
+	"github.com/escai-framework/escai/internal/piiworker"
+	"github.com/escai-framework/escai/internal/stage"
+	"github.com/escai-framework/escai/pkg/events"
+	"github.com/escai-framework/escai/pkg/security/config"
+	"github.com/escai-framework/escai/streams"
+)
+
+// Component is a started stage: ready checks for /readyz and a drain for
+// shutdown.
+type Component interface {
+	Ready(ctx context.Context) error
+	Drain(ctx context.Context) error
+}
+
+// Env is what every component needs, built once per process.
+type Env struct {
+	Config  *config.Config
+	Log     *zap.Logger
+	Metrics *stage.Metrics
+	Defs    *broker.Definitions
+}
+
+// NewEnv loads the stream definitions and registers the stage metrics.
+func NewEnv(cfg *config.Config, log *zap.Logger, reg prometheus.Registerer) (*Env, error) {
+	defs, err := broker.LoadDefinitions(streams.FS)
+	if err != nil {
+		return nil, err
+	}
+	return &Env{Config: cfg, Log: log, Metrics: stage.NewMetrics(reg), Defs: defs}, nil
+}
+
+// Overrides turns configuration into stream overrides, so one set of
+// definitions serves a single node and a replicated cluster.
+func (e *Env) Overrides() broker.Overrides {
+	return broker.Overrides{
+		Replicas:       e.Config.StreamReplicas,
+		AuditRetention: time.Duration(e.Config.AuditRetentionDays) * 24 * time.Hour,
+		MaxAckPending:  e.Config.MaxAckPending,
+	}
+}
+
+// Limits are the decoder limits from configuration.
+func (e *Env) Limits() events.Limits {
+	return events.Limits{MaxBytes: e.Config.MaxEventBytes, MaxDepth: e.Config.MaxEventDepth}
+}
+
+// NewJetStream wraps a connection with the publishing limits the stages use:
+// bounded async publishes, so a stalled broker pushes back instead of
+// growing memory.
+func (e *Env) NewJetStream(nc *nats.Conn) (jetstream.JetStream, error) {
+	return jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(max(e.Config.MaxAckPending, 256)))
+}
+
+// ApplyStreams creates or updates every stream and consumer.
+func (e *Env) ApplyStreams(ctx context.Context, js jetstream.JetStream) ([]broker.Result, error) {
+	return e.Defs.Apply(ctx, js, e.Overrides())
+}
+
+func (e *Env) stageConfig(base stage.Config) stage.Config {
+	base.Batch = e.Config.StageBatch
+	base.Workers = e.Config.StageWorkers
+	return base
+}
+
+// StartIngest starts the ingest stage on js.
+func (e *Env) StartIngest(ctx context.Context, js jetstream.JetStream) (*stage.Runner, error) {
+	return stage.Start(ctx, js, ingest.New(e.Limits()), e.stageConfig(ingest.Stage), e.Log, e.Metrics)
+}
+
+// StartPIIWorker starts the PII stage on js; it creates tenants' clean
+// streams as they appear.
+func (e *Env) StartPIIWorker(ctx context.Context, js jetstream.JetStream) (*stage.Runner, error) {
+	ensure := func(ctx context.Context, tenant string) error {
+		_, err := e.Defs.EnsureTenant(ctx, js, tenant, e.Overrides())
+		return err
+	}
+	return stage.Start(ctx, js, piiworker.New(e.Limits(), ensure), e.stageConfig(piiworker.Stage), e.Log, e.Metrics)
+}
+
+// StartAuditWriter starts the audit writer on js, indexing into rdb.
+func (e *Env) StartAuditWriter(ctx context.Context, js jetstream.JetStream, rdb *redis.Client) (*auditwriter.Writer, error) {
+	return auditwriter.Start(ctx, js, rdb, auditwriter.Options{
+		Partitions: e.Config.AuditPartitions,
+		Limits:     e.Limits(),
+		Batch:      e.Config.StageBatch,
+		Workers:    e.Config.StageWorkers,
+	}, e.Log, e.Metrics)
+}
+
+// Pipeline is every stage running in one process.
+type Pipeline struct {
+	Ingest *stage.Runner
+	PII    *stage.Runner
+	Audit  *auditwriter.Writer
+	conns  []*nats.Conn
+}
+
+// Connector opens a new NATS connection for a named component.
+type Connector func(name string) (*nats.Conn, error)
+
+// Start applies the streams and starts all stages, each on its own
+// connection from connect.
+func Start(ctx context.Context, env *Env, connect Connector, rdb *redis.Client) (p *Pipeline, err error) {
+	p = &Pipeline{}
+	defer func() {
+		if err != nil {
+			_ = p.Drain(context.WithoutCancel(ctx))
+		}
+	}()
+	js := func(name string) (jetstream.JetStream, error) {
+		nc, err := connect(name)
+		if err != nil {
+			return nil, fmt.Errorf("connect %s: %w", name, err)
+		}
+		p.conns = append(p.conns, nc)
+		return env.NewJetStream(nc)
+	}
+	admin, err := js("escai-provision")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := env.ApplyStreams(ctx, admin); err != nil {
+		return nil, err
+	}
+	ajs, err := js("audit-writer")
+	if err != nil {
+		return nil, err
+	}
+	if p.Audit, err = env.StartAuditWriter(ctx, ajs, rdb); err != nil {
+		return nil, err
+	}
+	pjs, err := js("pii-worker")
+	if err != nil {
+		return nil, err
+	}
+	if p.PII, err = env.StartPIIWorker(ctx, pjs); err != nil {
+		return nil, err
+	}
+	ijs, err := js("ingest")
+	if err != nil {
+		return nil, err
+	}
+	if p.Ingest, err = env.StartIngest(ctx, ijs); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Ready reports the first stage that is not ready.
+func (p *Pipeline) Ready(ctx context.Context) error {
+	for _, c := range p.components() {
+		if err := c.Ready(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Drain stops the stages front to back, so each downstream stage gets the
+// last outputs of the one before it in flight, then closes the connections.
+func (p *Pipeline) Drain(ctx context.Context) error {
+	var errs []error
+	for _, c := range p.components() {
+		if err := c.Drain(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	// The runners flushed their acks; nothing else is pending on these.
+	for _, nc := range p.conns {
+		nc.Close()
+	}
+	p.conns = nil
+	return errors.Join(errs...)
+}
+
+func (p *Pipeline) components() []Component {
+	var cs []Component
+	if p.Ingest != nil {
+		cs = append(cs, p.Ingest)
+	}
+	if p.PII != nil {
+		cs = append(cs, p.PII)
+	}
+	if p.Audit != nil {
+		cs = append(cs, p.Audit)
+	}
+	return cs
+}
