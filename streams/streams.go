@@ -42,14 +42,15 @@
 //
 // A stream's max_bytes is reserved from the server's JetStream store limit
 // when the stream is created (nats-server refuses the stream with
-// "insufficient storage resources" otherwise), so every tenant stream
-// claims its 10 GiB up front: size the store (or lower
-// max_bytes through configuration) for the number of tenants.
+// "insufficient storage resources" otherwise), so tenant streams are bounded
+// by max_age alone by default: a per-tenant byte cap would claim its whole
+// size up front for every tenant. Set one through broker.Overrides.MaxBytes
+// when the store is sized for the number of tenants.
 //
 // Consumers acknowledge explicitly and retry with back-off. The server
 // replaces ack_wait with backoff[0], so both are 30s: a slow batch is not
-// redelivered while it is still being processed (stages call InProgress for
-// slower work).
+// redelivered while it is still being processed: the stage runtime gives
+// up waiting for a batch's PubAcks after 15s and naks instead.
 package streams
 
 import "embed"

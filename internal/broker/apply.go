@@ -39,6 +39,23 @@ type Overrides struct {
 	AuditRetention time.Duration
 	// MaxBytes sets max_bytes per stream; -1 means unlimited.
 	MaxBytes map[string]int64
+	// MaxAckPending sets max_ack_pending of every consumer
+	// (ESCAI_MAX_ACK_PENDING): the back-pressure bound of each stage.
+	MaxAckPending int
+}
+
+// consumersWith returns the consumer definitions with ov applied.
+func consumersWith(defs []consumerDef, ov Overrides) []consumerDef {
+	if ov.MaxAckPending <= 0 {
+		return defs
+	}
+	out := make([]consumerDef, len(defs))
+	for i, cd := range defs {
+		cd.cfg = cloneConsumer(cd.cfg)
+		cd.cfg.MaxAckPending = ov.MaxAckPending
+		out[i] = cd
+	}
+	return out
 }
 
 // Validate reports negative or out-of-range values. Apply and EnsureTenant
@@ -50,6 +67,9 @@ func (ov Overrides) Validate() error {
 	}
 	if ov.Replicas < 0 || ov.Replicas > 5 {
 		bad("Replicas", "%d not in 0..5", ov.Replicas)
+	}
+	if ov.MaxAckPending < 0 {
+		bad("MaxAckPending", "negative")
 	}
 	for _, k := range slices.Sorted(maps.Keys(ov.MaxAge)) {
 		if ov.MaxAge[k] < 0 {
@@ -152,7 +172,7 @@ func (d *Definitions) Apply(ctx context.Context, js jetstream.JetStream, ov Over
 	var errs []error
 	for _, sd := range d.streams {
 		cfg := applyOverrides(cloneStream(sd.cfg), ov, sd.cfg.Name)
-		res, err := applyStreamAndConsumers(ctx, js, cfg, sd.consumers)
+		res, err := applyStreamAndConsumers(ctx, js, cfg, consumersWith(sd.consumers, ov))
 		results = append(results, res...)
 		if err != nil {
 			errs = append(errs, err)
@@ -187,7 +207,7 @@ func (d *Definitions) EnsureTenant(ctx context.Context, js jetstream.JetStream, 
 		}
 		consumers = append(consumers, consumerDef{file: cd.file, cfg: c})
 	}
-	return applyStreamAndConsumers(ctx, js, cfg, consumers)
+	return applyStreamAndConsumers(ctx, js, cfg, consumersWith(consumers, ov))
 }
 
 // TenantStreamName is the name of a tenant's clean stream,

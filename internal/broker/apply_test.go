@@ -310,7 +310,7 @@ func TestEnsureTenant(t *testing.T) {
 	equal(t, "first", actions(res), []string{"stream ESCAI_CLEAN_acme/ESCAI_CLEAN_acme created", "consumer ESCAI_CLEAN_acme/audit-writer created"})
 	c := streamInfo(t, js, broker.TenantStreamName("acme")).Config
 	if c.Name != "ESCAI_CLEAN_acme" || !slices.Equal(c.Subjects, []string{"escai.clean.acme.>"}) ||
-		c.Retention != jetstream.LimitsPolicy || c.MaxAge != 30*day || c.MaxBytes != 10<<30 ||
+		c.Retention != jetstream.LimitsPolicy || c.MaxAge != 30*day || c.MaxBytes != -1 ||
 		c.Description != "Masked events of tenant acme; what the tenant's consumers read." {
 		t.Fatalf("config %+v", c)
 	}
@@ -543,4 +543,32 @@ func TestApplyConcurrent(t *testing.T) {
 		t.Fatal(err)
 	}
 	equal(t, "after", actions(res), allActions(broker.ActionUnchanged))
+}
+
+func TestApplyMaxAckPendingOverride(t *testing.T) {
+	t.Parallel()
+	js := brokertest.JetStream(t, brokertest.Connect(t, brokertest.StartNode(t)))
+	d := load(t)
+	ctx := testCtx(t)
+	ov := broker.Overrides{MaxAckPending: 1234}
+	if _, err := d.Apply(ctx, js, ov); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.EnsureTenant(ctx, js, "acme", ov); err != nil {
+		t.Fatal(err)
+	}
+	for _, sc := range [][2]string{{"ESCAI_IN", "ingest"}, {"ESCAI_VALID", "pii-worker"}, {"ESCAI_SECURITY", "audit-writer"}, {"ESCAI_CLEAN_acme", "audit-writer"}} {
+		c, err := js.Consumer(ctx, sc[0], sc[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.CachedInfo().Config.MaxAckPending; got != 1234 {
+			t.Errorf("%s/%s max_ack_pending = %d, want 1234", sc[0], sc[1], got)
+		}
+	}
+	res, err := d.Apply(ctx, js, ov)
+	if err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "second apply", actions(res), allActions(broker.ActionUnchanged))
 }

@@ -1,0 +1,206 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/redis/go-redis/v9"
+	"github.com/spf13/cobra"
+
+	"github.com/escai-framework/escai/internal/auditwriter"
+	"github.com/escai-framework/escai/internal/broker/brokertest"
+	"github.com/escai-framework/escai/pkg/events"
+	"github.com/escai-framework/escai/pkg/security/config"
+)
+
+// syncBuffer is a bytes.Buffer safe to read while a command writes to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestAuthzSaysNotBuilt(t *testing.T) {
+	cmd := NewAuthz()
+	var stderr bytes.Buffer
+	cmd.SetErr(&stderr)
+	cmd.SetArgs(nil)
+	if code := Execute(cmd); code == 0 {
+		t.Fatal("authz exited 0 although it is not built")
+	}
+	if !strings.Contains(stderr.String(), "not built yet") {
+		t.Fatalf("stderr = %q", stderr.String())
+	}
+}
+
+// TestFlagsOverrideTheirVariables: every configuration flag names a
+// documented variable, and a flag wins over the environment.
+func TestFlagsOverrideTheirVariables(t *testing.T) {
+	known := map[string]bool{}
+	for _, v := range config.Variables() {
+		known[v.Name] = true
+	}
+	for _, cmd := range []*cobraCmd{{"ingest", NewIngest()}, {"pii-worker", NewPIIWorker()}, {"audit-writer", NewAuditWriter()}, {"dev", newDev()}, {"bench", newBench()}} {
+		vars := FlagVariables(cmd.c.Flags())
+		if len(vars) == 0 {
+			t.Errorf("%s: no configuration flags", cmd.name)
+		}
+		for flag, v := range vars {
+			if !known[v] {
+				t.Errorf("%s --%s overrides %s, which config.Variables does not document", cmd.name, flag, v)
+			}
+		}
+	}
+
+	t.Setenv("ESCAI_STAGE_BATCH", "64")
+	t.Setenv("ESCAI_SECURITY_PROFILE", "development")
+	cmd := NewIngest()
+	if err := cmd.Flags().Parse([]string{"--batch", "32", "--profile", "testing"}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := (&configFlags{fs: cmd.Flags(), env: FlagVariables(cmd.Flags())}).load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.StageBatch != 32 {
+		t.Errorf("--batch 32 with ESCAI_STAGE_BATCH=64 gave %d", c.StageBatch)
+	}
+	// --profile chooses the defaults, exactly as the variable would.
+	if want := config.Default(config.ProfileTesting).AuditEncrypt; c.Profile != config.ProfileTesting || c.AuditEncrypt != want {
+		t.Errorf("--profile testing gave profile %s, AuditEncrypt %v", c.Profile, c.AuditEncrypt)
+	}
+}
+
+type cobraCmd struct {
+	name string
+	c    *cobra.Command
+}
+
+func TestProductionProfileFailsClosedWithoutSecrets(t *testing.T) {
+	t.Setenv("ESCAI_SECRET_KEY", "")
+	cmd := NewIngest()
+	var stderr bytes.Buffer
+	cmd.SetErr(&stderr)
+	cmd.SetArgs([]string{"--profile", "production", "--nats-url", "nats://127.0.0.1:1"})
+	if code := Execute(cmd); code != 1 {
+		t.Fatalf("exit code %d, want 1", code)
+	}
+	if !strings.Contains(stderr.String(), "ESCAI_SECRET_KEY") {
+		t.Fatalf("the error does not name the missing secret: %q", stderr.String())
+	}
+}
+
+func TestStreamsApplyIsIdempotent(t *testing.T) {
+	srv := brokertest.StartNode(t)
+	run := func() string {
+		cmd := NewEscai()
+		var out bytes.Buffer
+		cmd.SetOut(&out)
+		cmd.SetErr(&out)
+		cmd.SetArgs([]string{"streams", "apply", "--nats-url", srv.ClientURL(), "--tenant", "acme", "--json"})
+		if code := Execute(cmd); code != 0 {
+			t.Fatalf("streams apply exited %d: %s", code, out.String())
+		}
+		return out.String()
+	}
+	first := run()
+	if !strings.Contains(first, `"action":"created"`) || !strings.Contains(first, `"stream":"ESCAI_CLEAN_acme"`) {
+		t.Fatalf("first apply:\n%s", first)
+	}
+	second := run()
+	if strings.Contains(second, `"created"`) || strings.Contains(second, `"updated"`) || strings.Count(second, `"unchanged"`) != strings.Count(first, "\n") {
+		t.Fatalf("second apply is not all unchanged:\n%s", second)
+	}
+}
+
+// TestDevPipelineEndToEnd is `make run` in a test: escai dev on free ports,
+// one event published the way the README shows, and that event found in
+// ESCAI_CLEAN_acme, ESCAI_AUDIT and the Redis index.
+func TestDevPipelineEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	cmd := NewEscai()
+	out := &syncBuffer{}
+	cmd.SetOut(out)
+	cmd.SetErr(out)
+	cmd.SetArgs([]string{"dev", "--nats-port", "-1", "--monitor-port", "0", "--http-addr", "127.0.0.1:0", "--data-dir", dir})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() {
+		cmd.SetContext(ctx)
+		done <- Execute(cmd)
+	}()
+	natsRe := regexp.MustCompile(`NATS\s+(nats://\S+)`)
+	redisRe := regexp.MustCompile(`Redis\s+(redis://\S+)`)
+	var natsURL, redisURL string
+	brokertest.WaitFor(t, 30*time.Second, func() error {
+		s := out.String()
+		m1, m2 := natsRe.FindStringSubmatch(s), redisRe.FindStringSubmatch(s)
+		if m1 == nil || m2 == nil {
+			return fmt.Errorf("no banner yet: %q", s)
+		}
+		natsURL, redisURL = m1[1], m2[1]
+		return nil
+	})
+
+	nc, err := nats.Connect(natsURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	body := `{"specversion":"1.0","id":"evt-0001","source":"urn:escai:agent:agent-1","type":"escai.tool.call","time":"2026-12-04T10:00:00Z","datacontenttype":"application/json","tenant":"acme","agentid":"agent-1","data":{"gen_ai.tool.name":"sql","arguments":{"query":"SELECT 1"}}}`
+	// A plain core publish, as `nats pub` does.
+	if err := nc.Publish("escai.in.acme.agent-1.tool.call", []byte(body)); err != nil {
+		t.Fatal(err)
+	}
+	js, _ := jetstream.New(nc)
+	opts, _ := redis.ParseURL(redisURL)
+	rdb := redis.NewClient(opts)
+	defer rdb.Close()
+	brokertest.WaitFor(t, 30*time.Second, func() error {
+		for _, stream := range []string{"ESCAI_CLEAN_acme", events.StreamAudit} {
+			s, err := js.Stream(ctx, stream)
+			if err != nil {
+				return err
+			}
+			if s.CachedInfo().State.Msgs != 1 {
+				return fmt.Errorf("%s holds %d", stream, s.CachedInfo().State.Msgs)
+			}
+		}
+		n, err := rdb.HLen(ctx, auditwriter.EventIndexKey("acme")).Result()
+		if err != nil || n != 1 {
+			return fmt.Errorf("index entries %d, %v", n, err)
+		}
+		return nil
+	})
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("escai dev exited %d:\n%s", code, out.String())
+		}
+	case <-time.After(40 * time.Second):
+		t.Fatal("escai dev did not stop after cancel")
+	}
+	if !strings.Contains(out.String(), "draining") {
+		t.Errorf("no drain on shutdown:\n%s", out.String())
+	}
+}

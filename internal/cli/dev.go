@@ -1,0 +1,194 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/nats-io/nats.go"
+	"github.com/spf13/cobra"
+	"go.uber.org/zap"
+
+	"github.com/escai-framework/escai/internal/broker"
+	"github.com/escai-framework/escai/internal/demo"
+	"github.com/escai-framework/escai/internal/pipeline"
+	"github.com/escai-framework/escai/internal/redisx"
+	"github.com/escai-framework/escai/internal/telemetry"
+)
+
+type devOptions struct {
+	host        string
+	port        int
+	monitorPort int
+	demo        bool
+	demoRate    float64
+}
+
+func newDev() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "dev",
+		Short: "Run the whole pipeline in one process: embedded NATS JetStream, Redis, and every stage",
+		Long: `escai dev starts an embedded NATS JetStream server (file store under
+<data-dir>/nats), a real redis-server from PATH on a free loopback port (data
+under <data-dir>/redis; an in-process stand-in only when none is installed,
+with a loud warning), applies the streams, and runs ingest, pii-worker and
+the audit writer. It prints how to publish and watch with the nats CLI and
+redis-cli. Ctrl-C drains every stage and stops.`,
+		Args: cobra.NoArgs,
+	}
+	var o devOptions
+	cmd.Flags().StringVar(&o.host, "nats-host", "127.0.0.1", "NATS listen host")
+	cmd.Flags().IntVar(&o.port, "nats-port", 4222, "NATS listen port (-1 = free port)")
+	cmd.Flags().IntVar(&o.monitorPort, "monitor-port", 8222, "NATS monitoring port (0 = off, -1 = free port)")
+	cmd.Flags().BoolVar(&o.demo, "demo", false, "also publish a realistic stream of agent events")
+	cmd.Flags().Float64Var(&o.demoRate, "demo-rate", 2, "demo events per second")
+	cf := newConfigFlags(cmd.Flags())
+	cf.common()
+	cf.stage()
+	cf.audit()
+	cf.dataDir()
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error { return runDev(cmd, cf, o) }
+	return cmd
+}
+
+// devRedis is the Redis escai dev runs: a real server, or the stand-in.
+type devRedis struct {
+	url  string
+	real *redisx.Process
+	mini *miniredis.Miniredis
+}
+
+func (r *devRedis) stop(ctx context.Context) {
+	if r.real != nil {
+		_ = r.real.Stop(ctx)
+	}
+	if r.mini != nil {
+		r.mini.Close()
+	}
+}
+
+func startDevRedis(ctx context.Context, dir string, log *zap.Logger, stderr io.Writer) (*devRedis, error) {
+	p, err := redisx.StartProcess(ctx, dir)
+	if err == nil {
+		return &devRedis{url: p.URL, real: p}, nil
+	}
+	if !errors.Is(err, redisx.ErrRedisServerNotFound) {
+		return nil, err
+	}
+	m, merr := miniredis.Run()
+	if merr != nil {
+		return nil, errors.Join(err, merr)
+	}
+	const warning = `
+!!! WARNING: redis-server is not installed. escai dev is using an IN-PROCESS
+!!! Redis stand-in (miniredis): nothing is persisted and it is not Redis.
+!!! Install the real one: apt-get install -y redis-server
+`
+	fmt.Fprint(stderr, warning)
+	log.Warn("redis-server not found on PATH; using the in-process stand-in (miniredis), data is not persisted")
+	return &devRedis{url: "redis://" + m.Addr() + "/0", mini: m}, nil
+}
+
+func runDev(cmd *cobra.Command, cf *configFlags, o devOptions) error {
+	p, err := newProcess(cmd, "escai-dev", cf)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = p.log.Sync() }()
+	ctx, stop := signalContext(cmd)
+	defer stop()
+
+	srv, err := broker.Start(ctx, broker.Config{
+		ServerName: "escai-dev",
+		Host:       o.host,
+		Port:       o.port,
+		HTTPPort:   o.monitorPort,
+		StoreDir:   filepath.Join(p.cfg.DataDir, "nats"),
+	})
+	if err != nil {
+		return err
+	}
+	defer srv.Shutdown()
+
+	red, err := startDevRedis(ctx, filepath.Join(p.cfg.DataDir, "redis"), p.log, cmd.ErrOrStderr())
+	if err != nil {
+		return err
+	}
+	defer red.stop(context.Background())
+	rdb, err := redisx.Connect(ctx, red.url)
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+
+	connect := func(name string) (*nats.Conn, error) { return srv.Connect(nats.Name(name)) }
+	pl, err := pipeline.Start(ctx, p.env, connect, rdb)
+	if err != nil {
+		return err
+	}
+	admin := telemetry.NewAdmin(p.cfg.HTTPAddr, p.reg, p.log)
+	admin.AddReadiness("pipeline", pl.Ready)
+	admin.AddReadiness("redis", func(ctx context.Context) error { return rdb.Ping(ctx).Err() })
+	adminAddr, err := admin.Start()
+	if err != nil {
+		_ = pl.Drain(context.Background())
+		return err
+	}
+	printDevBanner(cmd.OutOrStdout(), srv.ClientURL(), red, p.cfg.DataDir, adminAddr)
+
+	demoDone := make(chan error, 1)
+	if o.demo {
+		nc, err := srv.Connect(nats.Name("escai-demo"))
+		if err != nil {
+			return err
+		}
+		defer nc.Close()
+		go func() { demoDone <- demo.Run(ctx, nc, o.demoRate, cmd.OutOrStdout()) }()
+	} else {
+		close(demoDone)
+	}
+
+	<-ctx.Done()
+	fmt.Fprintln(cmd.OutOrStdout(), "\ndraining the pipeline…")
+	if err := <-demoDone; err != nil && !errors.Is(err, context.Canceled) {
+		p.log.Warn("demo stopped", zap.Error(err))
+	}
+	dctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
+	defer cancel()
+	err = pl.Drain(dctx)
+	_ = admin.Shutdown(dctx)
+	return err
+}
+
+func printDevBanner(w io.Writer, natsURL string, red *devRedis, dataDir, adminAddr string) {
+	redisNote := "real redis-server, data under " + filepath.Join(dataDir, "redis")
+	if red.mini != nil {
+		redisNote = "IN-PROCESS STAND-IN (install redis-server for the real thing)"
+	}
+	redisHostPort := strings.TrimSuffix(strings.TrimPrefix(red.url, "redis://"), "/0")
+	host, port, _ := strings.Cut(redisHostPort, ":")
+	example := `{"specversion":"1.0","id":"evt-0001","source":"urn:escai:agent:agent-1","type":"escai.tool.call","time":"2026-12-04T10:00:00Z","datacontenttype":"application/json","tenant":"acme","agentid":"agent-1","data":{"gen_ai.tool.name":"sql","arguments":{"query":"SELECT 1"}}}`
+	fmt.Fprintf(w, `
+ESCAI dev pipeline is running (ingest → pii-worker → audit-writer).
+
+  NATS    %[1]s   (JetStream store under %[2]s)
+  Redis   %[3]s   (%[4]s)
+  Admin   http://%[5]s/metrics   /livez   /readyz
+
+Publish an agent event (natscli: go install github.com/nats-io/natscli/nats@v0.5.0):
+  nats -s %[1]s pub escai.in.acme.agent-1.tool.call '%[6]s'
+
+Watch it go through:
+  nats -s %[1]s sub 'escai.clean.>'
+  nats -s %[1]s stream view ESCAI_CLEAN_acme
+  nats -s %[1]s stream view ESCAI_AUDIT
+  nats -s %[1]s stream view ESCAI_REJECTED      # bad input, with the reason in headers
+  redis-cli -h %[7]s -p %[8]s ZRANGE escai:audit:t:acme 0 -1 WITHSCORES
+
+Ctrl-C drains every stage and stops.
+`, natsURL, filepath.Join(dataDir, "nats"), red.url, redisNote, adminAddr, example, host, port)
+}

@@ -1,0 +1,112 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+)
+
+// NewEscai is the operator CLI: escai <noun> <verb>.
+func NewEscai() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "escai",
+		Short:         "ESCAI Pipeline operator CLI",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       Version,
+	}
+	root.AddCommand(newDev(), newStreams(), newBench(), newConfigCmd())
+	return root
+}
+
+func newStreams() *cobra.Command {
+	streams := &cobra.Command{Use: "streams", Short: "Manage the JetStream streams and consumers of streams/"}
+	apply := &cobra.Command{
+		Use:   "apply",
+		Short: "Create or update every stream and consumer (idempotent; a second run reports unchanged)",
+		Args:  cobra.NoArgs,
+	}
+	cf := newConfigFlags(apply.Flags())
+	cf.common()
+	cf.audit()
+	asJSON := apply.Flags().Bool("json", false, "print results as JSON lines")
+	tenants := apply.Flags().StringSlice("tenant", nil, "also provision these tenants' clean streams")
+	apply.RunE = func(cmd *cobra.Command, _ []string) error {
+		p, err := newProcess(cmd, "escai", cf)
+		if err != nil {
+			return err
+		}
+		ctx, stop := signalContext(cmd)
+		defer stop()
+		nc, err := connectNATS(ctx, p.cfg, "escai-streams-apply")
+		if err != nil {
+			return err
+		}
+		defer nc.Close()
+		js, err := p.env.NewJetStream(nc)
+		if err != nil {
+			return err
+		}
+		results, err := p.env.ApplyStreams(ctx, js)
+		if err != nil {
+			return err
+		}
+		for _, t := range *tenants {
+			r, err := p.env.Defs.EnsureTenant(ctx, js, t, p.env.Overrides())
+			if err != nil {
+				return err
+			}
+			results = append(results, r...)
+		}
+		out := cmd.OutOrStdout()
+		if *asJSON {
+			enc := json.NewEncoder(out)
+			for _, r := range results {
+				if err := enc.Encode(map[string]string{"kind": r.Kind, "stream": r.Stream, "name": r.Name, "action": string(r.Action)}); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "KIND\tSTREAM\tNAME\tACTION")
+		for _, r := range results {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Kind, r.Stream, r.Name, r.Action)
+		}
+		return tw.Flush()
+	}
+	streams.AddCommand(apply)
+	return streams
+}
+
+func newConfigCmd() *cobra.Command {
+	c := &cobra.Command{Use: "config", Short: "Inspect the effective configuration"}
+	show := &cobra.Command{
+		Use:   "show",
+		Short: "Print the effective configuration, secrets redacted, and every problem Validate finds",
+		Args:  cobra.NoArgs,
+	}
+	cf := newConfigFlags(show.Flags())
+	cf.common()
+	show.RunE = func(cmd *cobra.Command, _ []string) error {
+		cfg, err := cf.load()
+		if cfg == nil {
+			return err
+		}
+		red := cfg.Redacted()
+		keys := make([]string, 0, len(red))
+		for k := range red {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			fmt.Fprintf(cmd.OutOrStdout(), "%s=%s\n", k, red[k])
+		}
+		return nil
+	}
+	c.AddCommand(show)
+	return c
+}
