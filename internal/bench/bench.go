@@ -143,6 +143,9 @@ func Run(ctx context.Context, nc *nats.Conn, rdb *redis.Client, o Options, progr
 	cons, err := js.OrderedConsumer(ctx, events.StreamAudit, jetstream.OrderedConsumerConfig{
 		FilterSubjects: []string{"escai.audit.>"},
 		DeliverPolicy:  jetstream.DeliverNewPolicy,
+		// The headers carry tenant and event id; the payload would only
+		// load the broker with a second copy of every record.
+		HeadersOnly: true,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bench: follow %s: %w", events.StreamAudit, err)
