@@ -82,7 +82,9 @@ type Writer struct {
 	runners  map[string]*stage.Runner
 	stopping bool
 	stop     chan struct{}
+	kick     chan struct{} // a stream was created: discover now
 	loopDone chan struct{}
+	advisory *nats.Subscription
 }
 
 // Start binds the security stream and every clean stream present, then keeps
@@ -101,16 +103,29 @@ func Start(ctx context.Context, js jetstream.JetStream, rdb *redis.Client, opts 
 		js: js, rdb: rdb, opts: opts, log: log, metrics: metrics,
 		runners:  map[string]*stage.Runner{},
 		stop:     make(chan struct{}),
+		kick:     make(chan struct{}, 1),
 		loopDone: make(chan struct{}),
 	}
 	if err := w.bind(ctx, events.StreamSecurity); err != nil {
 		return nil, err
 	}
+	// A new tenant's first events should not wait for the next tick: the
+	// broker announces every stream it creates.
+	sub, err := js.Conn().Subscribe("$JS.EVENT.ADVISORY.STREAM.CREATED."+events.StreamCleanPrefix+"*", func(*nats.Msg) {
+		select {
+		case w.kick <- struct{}{}:
+		default:
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("auditwriter: subscribe to stream advisories: %w", err)
+	}
+	w.advisory = sub
+	go w.loop()
 	if err := w.discover(ctx); err != nil {
 		_ = w.Drain(ctx)
 		return nil, err
 	}
-	go w.loop()
 	return w, nil
 }
 
@@ -122,6 +137,7 @@ func (w *Writer) loop() {
 		select {
 		case <-w.stop:
 			return
+		case <-w.kick:
 		case <-t.C:
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			if err := w.discover(ctx); err != nil {
@@ -185,17 +201,19 @@ func (w *Writer) Drain(ctx context.Context) error {
 	if !w.stopping {
 		w.stopping = true
 		close(w.stop)
+		if w.advisory != nil {
+			_ = w.advisory.Unsubscribe()
+		}
 	}
 	runners := make([]*stage.Runner, 0, len(w.runners))
 	for _, r := range w.runners {
 		runners = append(runners, r)
 	}
 	w.mu.Unlock()
-	select {
-	case <-w.loopDone:
-	default:
-		// Start failed before the loop ran.
+	if w.advisory != nil { // the loop runs once the advisory is subscribed
+		<-w.loopDone
 	}
+
 	var errs []error
 	var wg sync.WaitGroup
 	var mu sync.Mutex
