@@ -5,6 +5,7 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -223,16 +224,12 @@ func Run(ctx context.Context, nc *nats.Conn, rdb *redis.Client, o Options, progr
 
 func (r *run) publish(ctx context.Context, js jetstream.JetStream, start time.Time, published *atomic.Int64) (int, error) {
 	o := r.o
-	pad := strings.Repeat("x", 1)
-	var template []byte
+	gen, err := newGenerator(r.runID, o.Tenant, o.Agents, o.Size)
+	if err != nil {
+		return 0, err
+	}
 	for i := 0; ; i++ {
-		if i == len(r.sent) {
-			return i, r.complete(js)
-		}
-		if o.Events > 0 && i == o.Events {
-			return i, r.complete(js)
-		}
-		if o.Events == 0 && time.Since(start) >= o.Duration {
+		if i == len(r.sent) || (o.Events > 0 && i == o.Events) || (o.Events == 0 && time.Since(start) >= o.Duration) {
 			return i, r.complete(js)
 		}
 		if o.Rate > 0 {
@@ -245,36 +242,69 @@ func (r *run) publish(ctx context.Context, js jetstream.JetStream, start time.Ti
 				}
 			}
 		}
-		agent := "agent-" + strconv.Itoa(i%o.Agents)
 		now := time.Now()
-		ev := events.Envelope{
-			SpecVersion: events.SpecVersion, ID: r.runID + "-" + strconv.Itoa(i), Source: "urn:escai:bench:" + agent,
-			Type: "escai.tool.call", Time: now.UTC(), DataContentType: "application/json",
-			Tenant: o.Tenant, AgentID: agent,
-		}
-		if template == nil {
-			// Size the padding once so every envelope is about o.Size bytes.
-			ev.Data = json.RawMessage(`{"gen_ai.tool.name":"sql","arguments":{"query":"SELECT 1"},"pad":""}`)
-			b, _ := ev.MarshalJSON()
-			if extra := o.Size - len(b) - 8; extra > 0 {
-				pad = strings.Repeat("x", extra)
-			} else {
-				pad = ""
-			}
-			template = []byte(`{"gen_ai.tool.name":"sql","arguments":{"query":"SELECT 1"},"pad":"` + pad + `"}`)
-		}
-		ev.Data = template
-		body, err := ev.MarshalJSON()
-		if err != nil {
-			return i, err
-		}
-		subject, _ := ev.Subject(events.StageIn)
+		subject, id, body := gen.next(i, now)
 		r.sent[i].Store(now.UnixNano())
-		if _, err := js.PublishAsync(subject, body, jetstream.WithMsgID(ev.ID), jetstream.WithStallWait(r.o.Timeout)); err != nil {
+		if _, err := js.PublishAsync(subject, body, jetstream.WithMsgID(id), jetstream.WithStallWait(r.o.Timeout)); err != nil {
 			return i, fmt.Errorf("bench: publish: %w", err)
 		}
 		published.Add(1)
 	}
+}
+
+// generator builds the bench envelopes from a template checked once with
+// the real encoder, so the load generator spends its CPU on publishing, not
+// on re-encoding the same event: only id, agent and time change.
+type generator struct {
+	runID, tenant string
+	agents        int
+	subjects      []string
+	head, tail    []byte // around: <id>","source":"urn:escai:bench:<agent>","type":…,"time":"<time>
+	buf           []byte
+}
+
+func newGenerator(runID, tenant string, agents, size int) (*generator, error) {
+	g := &generator{runID: runID, tenant: tenant, agents: agents}
+	for a := range agents {
+		g.subjects = append(g.subjects, "escai.in."+tenant+".agent-"+strconv.Itoa(a)+".tool.call")
+	}
+	probe := events.Envelope{
+		SpecVersion: events.SpecVersion, ID: "x", Source: "urn:escai:bench:agent-0",
+		Type: "escai.tool.call", Time: time.Unix(0, 0).UTC(), DataContentType: "application/json",
+		Tenant: tenant, AgentID: "agent-0",
+		Data: json.RawMessage(`{"gen_ai.tool.name":"sql","arguments":{"query":"SELECT 1"},"pad":""}`),
+	}
+	b, err := probe.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	pad := strings.Repeat("x", max(size-len(b)-40, 0))
+	probe.Data = json.RawMessage(`{"gen_ai.tool.name":"sql","arguments":{"query":"SELECT 1"},"pad":"` + pad + `"}`)
+	g.head = []byte(`{"specversion":"1.0","id":"`)
+	g.tail = []byte(`","type":"escai.tool.call","datacontenttype":"application/json","tenant":"` + tenant + `","data":` + string(probe.Data) + `}`)
+	// The template must be what the pipeline accepts: decode one.
+	_, _, body := g.next(0, time.Now())
+	if _, err := events.Decode(body, events.Limits{MaxBytes: len(body) + 1}); err != nil {
+		return nil, fmt.Errorf("bench: template envelope: %w", err)
+	}
+	return g, nil
+}
+
+func (g *generator) next(i int, now time.Time) (subject, id string, body []byte) {
+	a := i % g.agents
+	id = g.runID + "-" + strconv.Itoa(i)
+	b := append(g.buf[:0], g.head...)
+	b = append(b, id...)
+	b = append(b, `","source":"urn:escai:bench:agent-`...)
+	b = strconv.AppendInt(b, int64(a), 10)
+	b = append(b, `","agentid":"agent-`...)
+	b = strconv.AppendInt(b, int64(a), 10)
+	b = append(b, `","time":"`...)
+	b = now.UTC().AppendFormat(b, time.RFC3339Nano)
+	b = append(b, g.tail...)
+	g.buf = b
+	// PublishAsync keeps the slice until it is written: hand it a copy.
+	return g.subjects[a], id, bytes.Clone(b)
 }
 
 func (r *run) complete(js jetstream.JetStream) error {

@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/escai-framework/escai/internal/auditwriter"
+	"github.com/escai-framework/escai/internal/bench"
 	"github.com/escai-framework/escai/internal/broker"
 	"github.com/escai-framework/escai/internal/broker/brokertest"
 	"github.com/escai-framework/escai/internal/pipeline"
@@ -315,5 +316,32 @@ func TestMalformedInputsRejected(t *testing.T) {
 	}
 	if err := p.Ready(context.Background()); err != nil {
 		t.Fatalf("pipeline not ready after bad input: %v", err)
+	}
+}
+
+// TestBenchRun is escai bench on a small load: every event published is
+// audited and indexed, and the figures are consistent.
+func TestBenchRun(t *testing.T) {
+	h := newHarness(t)
+	connect := func(name string) (*nats.Conn, error) { return h.srv.Connect(nats.Name(name)) }
+	p, err := pipeline.Start(context.Background(), h.env, connect, h.rdb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer drain(t, p)
+	res, err := bench.Run(context.Background(), brokertest.Connect(t, h.srv), h.rdb, bench.Options{Events: 500, Size: 2048, Agents: 5}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Events != 500 || res.Audited != 500 || res.Indexed != 500 {
+		t.Fatalf("result %+v", res)
+	}
+	if res.EventsPerSecond <= 0 || res.Latency.P50 <= 0 || res.Latency.P99 < res.Latency.P50 {
+		t.Fatalf("implausible figures %+v", res)
+	}
+	s, _ := h.js.Stream(context.Background(), "ESCAI_CLEAN_bench")
+	info, _ := s.Info(context.Background())
+	if avg := info.State.Bytes / info.State.Msgs; avg < 2048 || avg > 2048+400 {
+		t.Errorf("clean events average %d bytes; want about the requested 2048 (+headers)", avg)
 	}
 }
