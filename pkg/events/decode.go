@@ -57,7 +57,7 @@ func Decode(raw []byte, lim Limits) (*Envelope, error) {
 	if off := depthExceededAt(raw, lim.MaxDepth); off >= 0 {
 		return nil, fmt.Errorf("%w: nesting exceeds %d at byte offset %d", ErrTooDeep, lim.MaxDepth, off)
 	}
-	if !json.Valid(raw) {
+	if !validJSON(raw) {
 		return nil, syntaxError(raw)
 	}
 	return decodeObject(raw)

@@ -1,0 +1,86 @@
+package events
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func TestValidJSONAgreesWithEncodingJSON(t *testing.T) {
+	t.Parallel()
+	cases := map[string]string{
+		"object":             `{"a":1,"b":[true,false,null],"c":{"d":"e"}}`,
+		"empty object":       `{}`,
+		"empty array":        ` [ ] `,
+		"nested empties":     `[{},[],{"a":[]}]`,
+		"numbers":            `[0,-0,1.5,-2e10,3E+2,4e-3,123456789012345678901234567890]`,
+		"escapes":            `"\" \\ \/ \b \f \n \r \t \u00e9 \uD83D\uDE00"`,
+		"utf8 raw":           `"Grüße 日本"`,
+		"leading zero":       `01`,
+		"minus only":         `-`,
+		"dot no digits":      `1.`,
+		"exp no digits":      `1e`,
+		"exp sign only":      `1e+`,
+		"plus sign":          `+1`,
+		"hex":                `0x10`,
+		"bad escape":         `"\x"`,
+		"short unicode":      `"\u12"`,
+		"bad unicode":        `"\u12g4"`,
+		"control in string":  "\"a\x01b\"",
+		"tab in string":      "\"a\tb\"",
+		"unterminated":       `"abc`,
+		"trailing comma obj": `{"a":1,}`,
+		"trailing comma arr": `[1,]`,
+		"missing colon":      `{"a" 1}`,
+		"non-string key":     `{1:2}`,
+		"two values":         `1 2`,
+		"trailing garbage":   `{} x`,
+		"mismatched close":   `[}`,
+		"unclosed":           `[[`,
+		"empty":              ``,
+		"spaces only":        "  \n\t",
+		"true prefix":        `tru`,
+		"nul literal":        `nul`,
+		"capital true":       `True`,
+		"deep":               strings.Repeat("[", 100) + strings.Repeat("]", 100),
+		"deep unbalanced":    strings.Repeat("[", 100) + strings.Repeat("]", 99),
+		"lone backslash end": `"\`,
+	}
+	for name, in := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			if got, want := validJSON([]byte(in)), json.Valid([]byte(in)); got != want {
+				t.Fatalf("validJSON(%q) = %v, encoding/json says %v", in, got, want)
+			}
+		})
+	}
+}
+
+// FuzzValidJSON is a differential fuzzer: the fast validator must give the
+// answer of encoding/json on every input.
+func FuzzValidJSON(f *testing.F) {
+	for _, s := range []string{`{"a":[1,2.5e3,"x\u00e9"],"b":null}`, `[`, `"\`, `-0.0e-0`, `{"a":}`, "\"\x7f\"", `[1,[2,[3]]]`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if got, want := validJSON(data), json.Valid(data); got != want {
+			t.Fatalf("validJSON(%q) = %v, encoding/json says %v", data, got, want)
+		}
+	})
+}
+
+func BenchmarkValidJSON(b *testing.B) {
+	raw := []byte(`{"specversion":"1.0","id":"evt-000001","source":"urn:escai:agent:agent-1","type":"escai.tool.call","time":"2026-12-04T10:00:00Z","datacontenttype":"application/json","tenant":"acme","agentid":"agent-1","data":{"gen_ai.tool.name":"sql","arguments":{"query":"SELECT id, total FROM orders WHERE customer_id = 42","limit":10},"pad":"` + strings.Repeat("x", 700) + `"}}`)
+	b.Run("fast", func(b *testing.B) {
+		b.SetBytes(int64(len(raw)))
+		for b.Loop() {
+			validJSON(raw)
+		}
+	})
+	b.Run("encoding-json", func(b *testing.B) {
+		b.SetBytes(int64(len(raw)))
+		for b.Loop() {
+			json.Valid(raw)
+		}
+	})
+}
