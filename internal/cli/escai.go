@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -31,7 +32,9 @@ func newStreams() *cobra.Command {
 	}
 	cf := newConfigFlags(apply.Flags())
 	cf.common()
-	cf.audit()
+	cf.integer("audit-retention-days", "ESCAI_AUDIT_RETENTION_DAYS", "audit retention in days (max_age of ESCAI_AUDIT)")
+	cf.integer("max-ack-pending", "ESCAI_MAX_ACK_PENDING", "max_ack_pending of every consumer")
+	wait := apply.Flags().Duration("wait", time.Minute, "keep retrying while JetStream is not ready (a cluster electing its leader)")
 	asJSON := apply.Flags().Bool("json", false, "print results as JSON lines")
 	tenants := apply.Flags().StringSlice("tenant", nil, "also provision these tenants' clean streams")
 	apply.RunE = func(cmd *cobra.Command, _ []string) error {
@@ -50,7 +53,7 @@ func newStreams() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		results, err := p.env.ApplyStreams(ctx, js)
+		results, err := p.env.ApplyStreamsWaiting(ctx, js, *wait)
 		if err != nil {
 			return err
 		}

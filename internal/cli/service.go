@@ -85,7 +85,7 @@ func runService(cmd *cobra.Command, name string, cf *configFlags, needsRedis boo
 	if err != nil {
 		return err
 	}
-	if _, err := p.env.ApplyStreams(ctx, js); err != nil {
+	if _, err := p.env.ApplyStreamsWaiting(ctx, js, time.Minute); err != nil {
 		return fmt.Errorf("apply streams: %w", err)
 	}
 	var rdb *redis.Client

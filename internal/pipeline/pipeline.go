@@ -79,6 +79,39 @@ func (e *Env) ApplyStreams(ctx context.Context, js jetstream.JetStream) ([]broke
 	return e.Defs.Apply(ctx, js, e.Overrides())
 }
 
+// ApplyStreamsWaiting is ApplyStreams for a service starting next to its
+// broker: a JetStream cluster that is still electing its leader answers
+// with timeouts and "temporarily unavailable", so transient failures are
+// retried with back-off until ctx or wait runs out. A definition the server
+// refuses (an immutable field, bad overrides) fails at once.
+func (e *Env) ApplyStreamsWaiting(ctx context.Context, js jetstream.JetStream, wait time.Duration) ([]broker.Result, error) {
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	delay := 250 * time.Millisecond
+	for {
+		res, err := e.ApplyStreams(ctx, js)
+		if err == nil || permanentApplyError(err) {
+			return res, err
+		}
+		e.Log.Info("streams not applied yet; retrying", zap.Error(err), zap.Duration("in", delay))
+		select {
+		case <-ctx.Done():
+			return res, fmt.Errorf("apply streams (gave up after %s): %w", wait, err)
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 5*time.Second)
+	}
+}
+
+func permanentApplyError(err error) bool {
+	for _, p := range []error{broker.ErrImmutableField, broker.ErrInvalidOverrides, broker.ErrInvalidDefinition, broker.ErrInvalidTenant} {
+		if errors.Is(err, p) {
+			return true
+		}
+	}
+	return false
+}
+
 func (e *Env) stageConfig(base stage.Config) stage.Config {
 	base.Batch = e.Config.StageBatch
 	base.Workers = e.Config.StageWorkers

@@ -1,0 +1,50 @@
+package pipeline_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+
+	"github.com/escai-framework/escai/internal/pipeline"
+	"github.com/escai-framework/escai/pkg/security/config"
+)
+
+// TestApplyStreamsWaitingGivesUp: against a broker whose JetStream never
+// comes up, a service retries for the time it was given, then says why.
+func TestApplyStreamsWaitingGivesUp(t *testing.T) {
+	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoSigs: true, NoLog: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ns.Start()
+	defer func() { ns.Shutdown(); ns.WaitForShutdown() }()
+	if !ns.ReadyForConnections(5 * time.Second) {
+		t.Fatal("server not ready")
+	}
+	nc, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc, jetstream.WithDefaultTimeout(200*time.Millisecond))
+	cfg := config.Default(config.ProfileTesting)
+	env, err := pipeline.NewEnv(&cfg, zap.NewNop(), prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = env.ApplyStreamsWaiting(context.Background(), js, 1500*time.Millisecond)
+	if err == nil || !strings.Contains(err.Error(), "gave up after 1.5s") {
+		t.Fatalf("err = %v", err)
+	}
+	if took := time.Since(start); took < time.Second {
+		t.Fatalf("gave up after %s without retrying", took)
+	}
+}
