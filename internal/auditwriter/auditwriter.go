@@ -172,7 +172,8 @@ func (w *Writer) bind(ctx context.Context, streamName string) error {
 		return nil
 	}
 	cfg := stage.Config{Name: "audit-writer", Stream: streamName, Consumer: Consumer, Batch: w.opts.Batch, Workers: w.opts.Workers}
-	r, err := stage.Start(ctx, w.js, &processor{w: w, security: streamName == events.StreamSecurity}, cfg, w.log, w.metrics)
+	p := NewProcessor(w.rdb, w.opts, streamName == events.StreamSecurity)
+	r, err := stage.Start(ctx, w.js, p, cfg, w.log, w.metrics)
 	if err != nil {
 		return err
 	}
@@ -230,26 +231,48 @@ func (w *Writer) Drain(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// processor turns one clean or security event into one audit record.
-type processor struct {
-	w        *Writer
+// Processor turns one clean or security event into one audit record and
+// indexes a stored batch in Redis. The Writer runs one per stream; it is
+// exported so the stage conformance suite can run it alone.
+type Processor struct {
+	rdb      *redis.Client
+	opts     Options
 	security bool
 }
 
-func (p *processor) Process(_ context.Context, in *stage.Message) ([]stage.Output, error) {
+var (
+	_ stage.Processor = (*Processor)(nil)
+	_ stage.Committer = (*Processor)(nil)
+)
+
+// NewProcessor returns the processor for a clean stream, or for
+// ESCAI_SECURITY when security is true (its subjects are not event
+// subjects, so only the envelope is checked).
+func NewProcessor(rdb *redis.Client, opts Options, security bool) *Processor {
+	if opts.IndexTimeout == 0 {
+		opts.IndexTimeout = 5 * time.Second
+	}
+	if opts.Partitions < 1 {
+		opts.Partitions = 1
+	}
+	return &Processor{rdb: rdb, opts: opts, security: security}
+}
+
+// Process implements stage.Processor.
+func (p *Processor) Process(_ context.Context, in *stage.Message) ([]stage.Output, error) {
 	var (
 		ev  *events.Envelope
 		err error
 	)
 	if p.security {
-		ev, err = events.Decode(in.Data, p.w.opts.Limits)
+		ev, err = events.Decode(in.Data, p.opts.Limits)
 	} else {
-		ev, _, err = events.DecodeFromSubject(in.Subject, in.Data, p.w.opts.Limits)
+		ev, _, err = events.DecodeFromSubject(in.Subject, in.Data, p.opts.Limits)
 	}
 	if err != nil {
 		return nil, stage.Permanent(events.Code(err), events.FieldOf(err), err)
 	}
-	part := Partition(ev.Tenant, ev.AgentID, p.w.opts.Partitions)
+	part := Partition(ev.Tenant, ev.AgentID, p.opts.Partitions)
 	h := nats.Header{}
 	h.Set(HeaderTenant, ev.Tenant)
 	h.Set(HeaderAgent, ev.AgentID)
@@ -268,10 +291,10 @@ func (p *processor) Process(_ context.Context, in *stage.Message) ([]stage.Outpu
 // Commit indexes a batch of stored records in one Redis pipeline. Members
 // are audit sequences, which the broker returns unchanged for a deduplicated
 // republish, so a redelivered batch indexes to the same entries.
-func (p *processor) Commit(ctx context.Context, batch []stage.Stored) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.w.opts.IndexTimeout)
+func (p *Processor) Commit(ctx context.Context, batch []stage.Stored) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.opts.IndexTimeout)
 	defer cancel()
-	pipe := p.w.rdb.Pipeline()
+	pipe := p.rdb.Pipeline()
 	for _, s := range batch {
 		if len(s.Acks) != 1 {
 			return fmt.Errorf("auditwriter: %d PubAcks for one record", len(s.Acks))

@@ -8,6 +8,7 @@ package stagetest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"testing"
@@ -115,7 +116,7 @@ func (e *env) start(t testing.TB, wrap func(stage.Processor, *nats.Conn) stage.P
 	}
 	p := e.h.NewProcessor(t, js)
 	if wrap != nil {
-		p = wrap(p, nc)
+		p = keepCommitter(wrap(p, nc), p)
 	}
 	cfg := e.h.Config
 	cfg.Batch, cfg.Workers = 16, 3
@@ -125,6 +126,20 @@ func (e *env) start(t testing.TB, wrap func(stage.Processor, *nats.Conn) stage.P
 		t.Fatalf("start stage: %v", err)
 	}
 	return r, nc
+}
+
+// keepCommitter gives a wrapped processor the Commit of the one it wraps:
+// the test wrappers change Process only, and a lost Commit would silently
+// skip the stage's side effects.
+func keepCommitter(wrapped, inner stage.Processor) stage.Processor {
+	c, ok := inner.(stage.Committer)
+	if !ok {
+		return wrapped
+	}
+	return struct {
+		stage.Processor
+		stage.Committer
+	}{wrapped, c}
 }
 
 func drainRunner(t testing.TB, r *stage.Runner) {
@@ -137,6 +152,9 @@ func drainRunner(t testing.TB, r *stage.Runner) {
 
 func (e *env) outputs(t testing.TB) uint64 {
 	s, err := e.js.Stream(context.Background(), e.h.OutputStream)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return 0 // a stage may create its output stream on first output
+	}
 	if err != nil {
 		t.Fatalf("output stream: %v", err)
 	}
