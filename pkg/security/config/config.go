@@ -220,6 +220,33 @@ type Config struct {
 	// ./data.
 	DataDir string
 
+	// RateTenant and RateAgent are the sustained events per second ingest
+	// accepts per tenant (ESCAI_RATE_TENANT, default 50000) and per agent
+	// (ESCAI_RATE_AGENT, default 5000), so one runaway agent cannot starve
+	// the others; 0 turns a limit off. The bursts (ESCAI_RATE_TENANT_BURST,
+	// default 100000; ESCAI_RATE_AGENT_BURST, default 10000) are the token
+	// bucket sizes. Events over a limit are rejected with rate_limited.
+	RateTenant, RateTenantBurst, RateAgent, RateAgentBurst int
+
+	// ValidationRulesFile is a YAML or JSON file of custom validation rules
+	// (ESCAI_VALIDATION_RULES_FILE), compiled at start; a bad file fails
+	// start-up. Optional.
+	ValidationRulesFile string
+	// PIIPatternsFile is a YAML or JSON file of custom PII patterns
+	// (ESCAI_PII_PATTERNS_FILE), compiled at start; a bad file fails
+	// start-up. Optional.
+	PIIPatternsFile string
+
+	// IngestHTTPAddr is where ingest serves HTTPS POST /v1/events
+	// (ESCAI_INGEST_HTTP_ADDR, host:port). Empty (the default) serves no
+	// HTTP ingest. When set, a key set to verify bearer tokens is required:
+	// JWKSFile (ESCAI_JWKS_FILE) or JWKSURL (ESCAI_JWKS_URL), and tokens
+	// must carry JWTIssuer (ESCAI_JWT_ISSUER) and JWTAudience
+	// (ESCAI_JWT_AUDIENCE, default escai-ingest).
+	IngestHTTPAddr         string
+	JWKSFile, JWKSURL      string
+	JWTIssuer, JWTAudience string
+
 	// secretFiles records the *_FILE variables Load read, so that Validate
 	// can apply the permission rule of whichever profile is finally set.
 	secretFiles []fileSource
@@ -261,6 +288,11 @@ func Default(p Profile) Config {
 		MaxEventDepth:      defaultMaxEventDepth,
 		AuditPartitions:    defaultAuditPartitions,
 		DataDir:            defaultDataDir,
+		RateTenant:         50000,
+		RateTenantBurst:    100000,
+		RateAgent:          5000,
+		RateAgentBurst:     10000,
+		JWTAudience:        "escai-ingest",
 	}
 	switch p {
 	case ProfileDevelopment:

@@ -138,6 +138,25 @@ func (c *Config) Validate() error {
 	if problem := hostPortProblem(c.HTTPAddr); problem != "" {
 		add("ESCAI_HTTP_ADDR", problem, "use host:port, e.g. 127.0.0.1:9090, or :9090 for every interface")
 	}
+	if c.IngestHTTPAddr != "" {
+		if problem := hostPortProblem(c.IngestHTTPAddr); problem != "" {
+			add("ESCAI_INGEST_HTTP_ADDR", problem, "use host:port, e.g. :8443")
+		}
+		// HTTP ingest is never open: deny by default.
+		if c.JWKSFile == "" && c.JWKSURL == "" {
+			add("ESCAI_JWKS_FILE", "no key set while ESCAI_INGEST_HTTP_ADDR is set, so no bearer token could be verified",
+				"set ESCAI_JWKS_FILE=/path/jwks.json or ESCAI_JWKS_URL=https://auth/.well-known/jwks.json")
+		}
+		if c.JWTIssuer == "" {
+			add("ESCAI_JWT_ISSUER", "empty while ESCAI_INGEST_HTTP_ADDR is set", "set it to the iss your token issuer writes")
+		}
+		if c.JWTAudience == "" {
+			add("ESCAI_JWT_AUDIENCE", "empty while ESCAI_INGEST_HTTP_ADDR is set", "set it, e.g. escai-ingest")
+		}
+	}
+	if c.JWKSURL != "" && !strings.HasPrefix(c.JWKSURL, "https://") && strict {
+		add("ESCAI_JWKS_URL", "not https in profile "+string(p), "serve the key set over HTTPS")
+	}
 	if !slices.Contains(logLevels, c.LogLevel) {
 		add("ESCAI_LOG_LEVEL", "unknown level "+quote(c.LogLevel), "set one of "+joinNames(logLevels))
 	}
