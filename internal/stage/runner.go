@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -12,8 +11,6 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
-
-	"github.com/escai-framework/escai/pkg/events"
 )
 
 // Config is the user-set part of a runner.
@@ -438,27 +435,7 @@ func (r *Runner) settle(it *item) {
 // the reason in headers, on the tenant/agent of the subject the broker
 // accepted (or the _unknown fallback when even that is not trustworthy).
 func (r *Runner) rejectOutput(in *Message, pe *PermanentError) Output {
-	subject := events.RejectedSubjectFallback()
-	if s, err := events.ParseEventSubject(in.Subject); err == nil {
-		if rs, err := events.EventSubject(events.StageRejected, s.Tenant, s.Agent, ""); err == nil {
-			subject = rs
-		}
-	}
-	h := nats.Header{}
-	h.Set(events.HeaderRejectStage, r.cfg.Name)
-	h.Set(events.HeaderRejectCode, headerSafe(pe.Code, 64))
-	h.Set(events.HeaderRejectReason, headerSafe(pe.Error(), 512))
-	if pe.Field != "" {
-		h.Set(events.HeaderRejectField, headerSafe(pe.Field, 128))
-	}
-	h.Set(events.HeaderSourceSubject, headerSafe(in.Subject, 512))
-	h.Set(events.HeaderSourceSequence, strconv.FormatUint(in.Sequence, 10))
-	return Output{
-		Subject: subject,
-		Data:    in.Data,
-		Header:  h,
-		MsgID:   "rejected:" + in.Stream + ":" + strconv.FormatUint(in.Sequence, 10),
-	}
+	return RejectOutput(r.cfg.Name, in, pe)
 }
 
 // headerSafe keeps a header value on one line and bounded: a reason can
