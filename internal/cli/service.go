@@ -147,11 +147,29 @@ func serviceCommand(use, short string) (*cobra.Command, *configFlags) {
 
 // NewIngest is the ingest service.
 func NewIngest() *cobra.Command {
-	cmd, cf := serviceCommand("ingest", "Validate raw agent events from ESCAI_IN into ESCAI_VALID or ESCAI_REJECTED")
+	cmd, cf := serviceCommand("ingest", "Validate raw agent events from ESCAI_IN (and HTTPS POST /v1/events) into ESCAI_VALID or ESCAI_REJECTED")
 	cf.stage()
+	cf.str("ingest-http-addr", "ESCAI_INGEST_HTTP_ADDR", "listen address of HTTPS POST /v1/events (empty: off)")
+	cf.str("jwks-file", "ESCAI_JWKS_FILE", "JWKS file of the keys that sign ingest bearer tokens")
+	cf.str("jwks-url", "ESCAI_JWKS_URL", "JWKS URL of the keys that sign ingest bearer tokens")
+	cf.str("jwt-issuer", "ESCAI_JWT_ISSUER", "required iss of ingest bearer tokens")
+	cf.str("jwt-audience", "ESCAI_JWT_AUDIENCE", "required aud of ingest bearer tokens")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		return runService(cmd, "ingest", cf, false, func(ctx context.Context, p *process, js jetstream.JetStream, _ *redis.Client) (pipeline.Component, error) {
-			return p.env.StartIngest(ctx, js)
+			r, err := p.env.StartIngest(ctx, js)
+			if err != nil {
+				return nil, err
+			}
+			h, err := p.env.StartHTTPIngest(ctx, js)
+			if err != nil {
+				_ = r.Drain(context.WithoutCancel(ctx))
+				return nil, err
+			}
+			if h == nil {
+				return r, nil
+			}
+			p.log.Info("HTTP ingest listening", zap.String("addr", h.Addr))
+			return pipeline.Group{h, r}, nil // stop taking requests first
 		})
 	}
 	return cmd

@@ -7,6 +7,7 @@ package ingest
 
 import (
 	"context"
+	"errors"
 
 	"github.com/escai-framework/escai/internal/stage"
 	"github.com/escai-framework/escai/pkg/events"
@@ -19,12 +20,29 @@ var Stage = stage.Config{Name: "ingest", Stream: events.StreamIn, Consumer: "ing
 // concurrent use.
 type Processor struct {
 	limits events.Limits
+	rate   *RateLimiter
 }
 
 var _ stage.Processor = (*Processor)(nil)
 
+// Option configures a Processor.
+type Option func(*Processor)
+
+// WithRateLimiter rejects events over their tenant's or agent's rate with
+// reason rate_limited (dead-lettered, never silently dropped).
+func WithRateLimiter(l *RateLimiter) Option { return func(p *Processor) { p.rate = l } }
+
 // New returns a processor enforcing lim.
-func New(lim events.Limits) *Processor { return &Processor{limits: lim} }
+func New(lim events.Limits, opts ...Option) *Processor {
+	p := &Processor{limits: lim}
+	for _, o := range opts {
+		o(p)
+	}
+	return p
+}
+
+// CodeRateLimited is the reason of an event over its rate.
+const CodeRateLimited = "rate_limited"
 
 // Process implements stage.Processor. The payload is forwarded byte for
 // byte: ingest judges an event, it does not rewrite it.
@@ -32,6 +50,10 @@ func (p *Processor) Process(_ context.Context, in *stage.Message) ([]stage.Outpu
 	ev, _, err := events.DecodeFromSubject(in.Subject, in.Data, p.limits)
 	if err != nil {
 		return nil, stage.Permanent(events.Code(err), events.FieldOf(err), err)
+	}
+	// A redelivery was already counted when it first arrived.
+	if p.rate != nil && in.NumDelivered <= 1 && !p.rate.Allow(ev.Tenant, ev.AgentID) {
+		return nil, stage.Permanent(CodeRateLimited, "", errors.New("over the tenant's or agent's event rate"))
 	}
 	subject, err := ev.Subject(events.StageValid)
 	if err != nil {

@@ -1,8 +1,13 @@
 package ingest
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"testing"
+
+	"github.com/escai-framework/escai/internal/stage"
+	"github.com/escai-framework/escai/pkg/events"
 )
 
 func TestRateLimiterPerAgentAndTenant(t *testing.T) {
@@ -54,5 +59,25 @@ func TestRateLimiterBoundedMemory(t *testing.T) {
 	}
 	if n := len(l.agent.m); n > maxBuckets {
 		t.Fatalf("agent table grew to %d entries", n)
+	}
+}
+
+func TestProcessorRateLimited(t *testing.T) {
+	t.Parallel()
+	p := New(events.DefaultLimits(), WithRateLimiter(NewRateLimiter(1e-9, 100, 1e-9, 2)))
+	subj := "escai.in.acme.agent-1.prompt"
+	rejected := 0
+	for i := range 5 {
+		data := fmt.Appendf(nil, `{"specversion":"1.0","id":"r-%d","source":"urn:a","type":"escai.prompt","time":"2026-12-04T10:00:00Z","tenant":"acme","agentid":"agent-1"}`, i)
+		_, err := p.Process(context.Background(), &stage.Message{Subject: subj, Data: data, NumDelivered: 1})
+		var pe *stage.PermanentError
+		if errors.As(err, &pe) && pe.Code == CodeRateLimited {
+			rejected++
+		} else if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if rejected != 3 {
+		t.Fatalf("%d of 5 rejected as rate_limited, want 3 (burst 2)", rejected)
 	}
 }

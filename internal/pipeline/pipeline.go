@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -41,6 +42,12 @@ type Env struct {
 	Log     *zap.Logger
 	Metrics *stage.Metrics
 	Defs    *broker.Definitions
+	// Registerer receives the instruments of components other than the
+	// stage runtime (HTTP ingest).
+	Registerer prometheus.Registerer
+
+	rateOnce sync.Once
+	rate     *ingest.RateLimiter
 }
 
 // NewEnv loads the stream definitions and registers the stage metrics.
@@ -49,7 +56,7 @@ func NewEnv(cfg *config.Config, log *zap.Logger, reg prometheus.Registerer) (*En
 	if err != nil {
 		return nil, err
 	}
-	return &Env{Config: cfg, Log: log, Metrics: stage.NewMetrics(reg), Defs: defs}, nil
+	return &Env{Config: cfg, Log: log, Metrics: stage.NewMetrics(reg), Defs: defs, Registerer: reg}, nil
 }
 
 // Overrides turns configuration into stream overrides, so one set of
@@ -118,9 +125,21 @@ func (e *Env) stageConfig(base stage.Config) stage.Config {
 	return base
 }
 
+// RateLimiter is the per-tenant and per-agent token bucket from
+// configuration, built once per process and shared by the NATS and HTTP
+// paths so a tenant cannot double its rate by using both.
+func (e *Env) RateLimiter() *ingest.RateLimiter {
+	e.rateOnce.Do(func() {
+		c := e.Config
+		e.rate = ingest.NewRateLimiter(float64(c.RateTenant), c.RateTenantBurst, float64(c.RateAgent), c.RateAgentBurst)
+	})
+	return e.rate
+}
+
 // StartIngest starts the ingest stage on js.
 func (e *Env) StartIngest(ctx context.Context, js jetstream.JetStream) (*stage.Runner, error) {
-	return stage.Start(ctx, js, ingest.New(e.Limits()), e.stageConfig(ingest.Stage), e.Log, e.Metrics)
+	p := ingest.New(e.Limits(), ingest.WithRateLimiter(e.RateLimiter()))
+	return stage.Start(ctx, js, p, e.stageConfig(ingest.Stage), e.Log, e.Metrics)
 }
 
 // StartPIIWorker starts the PII stage on js; it creates tenants' clean
@@ -241,4 +260,29 @@ func (p *Pipeline) components() []Component {
 		cs = append(cs, p.Audit)
 	}
 	return cs
+}
+
+// Group is several components run as one service: ready when all are,
+// drained in order (put the front door first).
+type Group []Component
+
+// Ready reports the first component that is not ready.
+func (g Group) Ready(ctx context.Context) error {
+	for _, c := range g {
+		if err := c.Ready(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Drain drains every component in order.
+func (g Group) Drain(ctx context.Context) error {
+	var errs []error
+	for _, c := range g {
+		if err := c.Drain(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
