@@ -204,3 +204,37 @@ func TestDevPipelineEndToEnd(t *testing.T) {
 		t.Errorf("no drain on shutdown:\n%s", out.String())
 	}
 }
+
+// TestValidateJSONL is the escai validate contract: one output line per
+// input line, in order, a bad line answered on its line.
+func TestValidateJSONL(t *testing.T) {
+	in := strings.Join([]string{
+		`{"id":"a","field":"data.arguments.sql","value":"SELECT * FROM users WHERE id = 1"}`,
+		`{"id":"b","field":"data.arguments.path","value":"..%2f..%2fetc%2fpasswd"}`,
+		`{"id":"c","field":"data.prompt","value":"<img src=x onerror=alert(1)>"}`,
+		`{oops`,
+	}, "\n") + "\n"
+	cmd := NewEscai()
+	var out, errOut bytes.Buffer
+	cmd.SetIn(strings.NewReader(in))
+	cmd.SetOut(&out)
+	cmd.SetErr(&errOut)
+	cmd.SetArgs([]string{"validate", "--level", "standard"})
+	if code := Execute(cmd); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 4 {
+		t.Fatalf("%d output lines for 4 inputs:\n%s", len(lines), out.String())
+	}
+	for i, want := range []string{`"id":"a"`, `"id":"b"`, `"id":"c"`, `"error"`} {
+		if !strings.Contains(lines[i], want) {
+			t.Errorf("line %d = %s, want %s", i, lines[i], want)
+		}
+	}
+	for i, verdict := range []string{"clean", "rejected", "flagged"} {
+		if !strings.Contains(lines[i], `"verdict":"`+verdict+`"`) {
+			t.Errorf("line %d = %s, want verdict %s", i, lines[i], verdict)
+		}
+	}
+}

@@ -3,11 +3,16 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"slices"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/escai-framework/escai/internal/pipeline"
+	"github.com/escai-framework/escai/pkg/security/config"
+	"github.com/escai-framework/escai/pkg/security/validate"
 )
 
 // NewEscai is the operator CLI: escai <noun> <verb>.
@@ -19,7 +24,7 @@ func NewEscai() *cobra.Command {
 		SilenceErrors: true,
 		Version:       Version,
 	}
-	root.AddCommand(newDev(), newStreams(), newBench(), newConfigCmd())
+	root.AddCommand(newDev(), newStreams(), newBench(), newConfigCmd(), newValidateCmd())
 	return root
 }
 
@@ -112,4 +117,38 @@ func newConfigCmd() *cobra.Command {
 	}
 	c.AddCommand(show)
 	return c
+}
+
+func newValidateCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "validate",
+		Short: "Validate fields: JSONL {\"id\",\"field\",\"value\"} in, {\"id\",\"threats\",\"verdict\"} out",
+		Long: `escai validate reads one JSON object per line on stdin,
+{"id":…,"field":"data.arguments.sql","value":"…"}, and writes one line per
+input line, in order: {"id":…,"threats":[…],"verdict":"clean|flagged|rejected"}.
+The field path decides what the value is expected to hold (SQL in a sql
+field is clean; the same text in a path field is not). A bad line gets an
+error object on its line; nothing stops the run.`,
+		Args: cobra.NoArgs,
+	}
+	level := cmd.Flags().String("level", "", "permissive, standard or strict (default: ESCAI_VALIDATION_LEVEL, else standard)")
+	rules := cmd.Flags().String("rules", "", "custom rules file (default: ESCAI_VALIDATION_RULES_FILE)")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		cfg, err := config.Load(os.LookupEnv, config.OSFiles{})
+		if err != nil {
+			return err
+		}
+		if *level != "" {
+			cfg.ValidationLevel = config.ValidationLevel(*level)
+		}
+		if *rules != "" {
+			cfg.ValidationRulesFile = *rules
+		}
+		v, err := pipeline.NewValidator(cfg)
+		if err != nil {
+			return &ExitError{Code: 2, Err: err}
+		}
+		return validate.RunJSONL(cmd.Context(), v, cmd.InOrStdin(), cmd.OutOrStdout())
+	}
+	return cmd
 }

@@ -12,7 +12,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/escai-framework/escai/internal/httpapi"
-	"github.com/escai-framework/escai/internal/ingest"
 	"github.com/escai-framework/escai/pkg/security/auth"
 )
 
@@ -57,7 +56,7 @@ func (e *Env) StartHTTPIngest(ctx context.Context, js jetstream.JetStream) (*HTT
 		JS: js,
 		// The handler checks the rate itself (before the processor), so the
 		// processor here does not take a second token.
-		Processor:  ingest.New(e.Limits()),
+		Processor:  e.IngestProcessor(true),
 		Verifier:   verifier,
 		Limits:     e.Limits(),
 		RateLimit:  e.RateLimiter().Allow,

@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"time"
 
@@ -26,6 +27,7 @@ import (
 	"github.com/escai-framework/escai/internal/stage"
 	"github.com/escai-framework/escai/pkg/events"
 	"github.com/escai-framework/escai/pkg/security/config"
+	"github.com/escai-framework/escai/pkg/security/validate"
 	"github.com/escai-framework/escai/streams"
 )
 
@@ -48,6 +50,9 @@ type Env struct {
 
 	rateOnce sync.Once
 	rate     *ingest.RateLimiter
+
+	validator        *validate.Validator
+	validatorMetrics *ingest.Metrics
 }
 
 // NewEnv loads the stream definitions and registers the stage metrics.
@@ -56,7 +61,49 @@ func NewEnv(cfg *config.Config, log *zap.Logger, reg prometheus.Registerer) (*En
 	if err != nil {
 		return nil, err
 	}
-	return &Env{Config: cfg, Log: log, Metrics: stage.NewMetrics(reg), Defs: defs, Registerer: reg}, nil
+	v, err := NewValidator(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Env{
+		Config: cfg, Log: log, Metrics: stage.NewMetrics(reg), Defs: defs, Registerer: reg,
+		validator: v, validatorMetrics: ingest.NewMetrics(reg),
+	}, nil
+}
+
+// NewValidator builds the field-aware validator from configuration: the
+// level, the event limits, and the custom rules file, compiled now so a bad
+// file fails start-up with its line and reason.
+func NewValidator(cfg *config.Config) (*validate.Validator, error) {
+	vc := validate.DefaultConfig(cfg.ValidationLevel)
+	vc.Limits.MaxEventBytes = cfg.MaxEventBytes
+	vc.Limits.MaxDepth = cfg.MaxEventDepth
+	if cfg.ValidationRulesFile != "" {
+		f, err := os.Open(cfg.ValidationRulesFile)
+		if err != nil {
+			return nil, fmt.Errorf("validation rules: %w", err)
+		}
+		defer f.Close()
+		if vc.Rules, err = validate.LoadRules(f, cfg.ValidationRulesFile); err != nil {
+			return nil, err
+		}
+	}
+	return validate.New(vc)
+}
+
+// IngestProcessor is the ingest processor of the NATS path (rate limited)
+// or, with http set, of HTTP ingest, whose handler takes the rate token.
+func (e *Env) IngestProcessor(http bool) *ingest.Processor {
+	opts := []ingest.Option{
+		ingest.WithValidator(e.validator, string(e.Config.ValidationLevel)),
+		ingest.WithMetrics(e.validatorMetrics),
+	}
+	if http {
+		opts = append(opts, ingest.WithService("ingest-http"))
+	} else {
+		opts = append(opts, ingest.WithRateLimiter(e.RateLimiter()))
+	}
+	return ingest.New(e.Limits(), opts...)
 }
 
 // Overrides turns configuration into stream overrides, so one set of
@@ -138,8 +185,7 @@ func (e *Env) RateLimiter() *ingest.RateLimiter {
 
 // StartIngest starts the ingest stage on js.
 func (e *Env) StartIngest(ctx context.Context, js jetstream.JetStream) (*stage.Runner, error) {
-	p := ingest.New(e.Limits(), ingest.WithRateLimiter(e.RateLimiter()))
-	return stage.Start(ctx, js, p, e.stageConfig(ingest.Stage), e.Log, e.Metrics)
+	return stage.Start(ctx, js, e.IngestProcessor(false), e.stageConfig(ingest.Stage), e.Log, e.Metrics)
 }
 
 // StartPIIWorker starts the PII stage on js; it creates tenants' clean

@@ -334,7 +334,7 @@ func (r *Runner) process(ctx context.Context, it *item) {
 		it.retry = err
 		return
 	}
-	it.outs = []Output{r.rejectOutput(&it.in, it.reject)}
+	it.outs = append([]Output{r.rejectOutput(&it.in, it.reject)}, it.reject.Also...)
 }
 
 func (r *Runner) publish(it *item) {

@@ -73,6 +73,9 @@ type PermanentError struct {
 	Code  string
 	Field string
 	Err   error
+	// Also are outputs stored with the dead letter, such as the security
+	// report about why the input was refused.
+	Also []Output
 }
 
 func (e *PermanentError) Error() string {

