@@ -13,6 +13,7 @@ import (
 	"github.com/escai-framework/escai/internal/stage"
 	"github.com/escai-framework/escai/internal/stage/stagetest"
 	"github.com/escai-framework/escai/pkg/events"
+	"github.com/escai-framework/escai/pkg/security/pii"
 	"github.com/escai-framework/escai/streams"
 )
 
@@ -40,7 +41,7 @@ func TestConformance(t *testing.T) {
 	stagetest.Run(t, stagetest.Harness{
 		Config: piiworker.Stage,
 		NewProcessor: func(_ testing.TB, js jetstream.JetStream) stage.Processor {
-			return piiworker.New(events.DefaultLimits(), ensure(js))
+			return piiworker.New(events.DefaultLimits(), masker(t), true, ensure(js), nil)
 		},
 		Input:           validEvent,
 		Poison:          func() (string, []byte) { return "escai.valid.acme.agent-1.prompt", []byte(`{"specversion":"2.0"}`) },
@@ -49,21 +50,36 @@ func TestConformance(t *testing.T) {
 	})
 }
 
-func TestMarksStatus(t *testing.T) {
+func masker(t testing.TB) *pii.Masker {
+	d, err := pii.NewDetector(pii.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := pii.NewMasker(d, pii.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestMasksAndReports(t *testing.T) {
 	t.Parallel()
 	var ensured []string
-	p := piiworker.New(events.DefaultLimits(), func(_ context.Context, tenant string) error {
+	p := piiworker.New(events.DefaultLimits(), masker(t), true, func(_ context.Context, tenant string) error {
 		ensured = append(ensured, tenant)
 		return nil
-	})
+	}, nil)
 	for i := range 4 {
 		subj, data := tenantEvent(i, []string{"acme", "globex"}[i%2])
 		outs, err := p.Process(context.Background(), &stage.Message{Subject: subj, Data: data})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.Contains(outs[0].Data, []byte(`"escaipii":{"status":"not_scanned"}`)) {
+		if !bytes.Contains(outs[0].Data, []byte(`"escaipii":{"status":"scanned","counts":{}}`)) {
 			t.Fatalf("no status in %s", outs[0].Data)
+		}
+		if len(outs) != 1 {
+			t.Fatalf("an event without PII produced %d outputs", len(outs))
 		}
 		if _, _, err := events.DecodeFromSubject(outs[0].Subject, outs[0].Data, events.DefaultLimits()); err != nil {
 			t.Fatalf("output does not decode on its own subject: %v", err)
@@ -71,5 +87,24 @@ func TestMarksStatus(t *testing.T) {
 	}
 	if len(ensured) != 2 {
 		t.Fatalf("ensured %v; want each tenant once", ensured)
+	}
+	// An event with PII: masked on the clean subject, reported with counts.
+	data := []byte(`{"specversion":"1.0","id":"p-1","source":"urn:a","type":"escai.prompt","time":"2026-12-04T10:00:00Z","tenant":"acme","agentid":"agent-1","data":{"content":"mail jane.doe@example.com, card 4111 1111 1111 1111"}}`)
+	outs, err := p.Process(context.Background(), &stage.Message{Subject: "escai.valid.acme.agent-1.prompt", Data: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(outs) != 2 || outs[1].Subject != "escai.security.pii" {
+		t.Fatalf("outputs %+v", outs)
+	}
+	for _, secret := range []string{"jane.doe@example.com", "4111 1111 1111 1111"} {
+		for _, o := range outs {
+			if bytes.Contains(o.Data, []byte(secret)) {
+				t.Fatalf("%s leaked into %s: %s", secret, o.Subject, o.Data)
+			}
+		}
+	}
+	if !bytes.Contains(outs[1].Data, []byte(`"EMAIL":1`)) || !bytes.Contains(outs[1].Data, []byte(`"CREDIT_CARD":1`)) {
+		t.Fatalf("report %s", outs[1].Data)
 	}
 }

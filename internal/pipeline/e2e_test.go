@@ -229,7 +229,7 @@ func assertEveryEventAuditedOnce(t *testing.T, h *harness, n int) {
 				t.Fatalf("event %s audited twice", id)
 			}
 			seen[id] = true
-			if !bytes.Contains(m.Data(), []byte(`"escaipii":{"status":"not_scanned"}`)) {
+			if !bytes.Contains(m.Data(), []byte(`"escaipii":{"status":"scanned"`)) {
 				t.Fatalf("audit record %s lacks the pii status", id)
 			}
 		}

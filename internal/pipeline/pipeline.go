@@ -27,6 +27,7 @@ import (
 	"github.com/escai-framework/escai/internal/stage"
 	"github.com/escai-framework/escai/pkg/events"
 	"github.com/escai-framework/escai/pkg/security/config"
+	"github.com/escai-framework/escai/pkg/security/pii"
 	"github.com/escai-framework/escai/pkg/security/validate"
 	"github.com/escai-framework/escai/streams"
 )
@@ -53,6 +54,8 @@ type Env struct {
 
 	validator        *validate.Validator
 	validatorMetrics *ingest.Metrics
+	masker           *pii.Masker
+	piiMetrics       *piiworker.Metrics
 }
 
 // NewEnv loads the stream definitions and registers the stage metrics.
@@ -65,10 +68,44 @@ func NewEnv(cfg *config.Config, log *zap.Logger, reg prometheus.Registerer) (*En
 	if err != nil {
 		return nil, err
 	}
+	m, err := NewMasker(cfg)
+	if err != nil {
+		return nil, err
+	}
 	return &Env{
 		Config: cfg, Log: log, Metrics: stage.NewMetrics(reg), Defs: defs, Registerer: reg,
 		validator: v, validatorMetrics: ingest.NewMetrics(reg),
+		masker: m, piiMetrics: piiworker.NewMetrics(reg),
 	}, nil
+}
+
+// NewMasker builds the PII detector and masker from configuration: the
+// sensitivity, the custom patterns file (compiled now, so a bad file fails
+// start-up), and, when a secret key is set, the keys of the hash and
+// encrypt strategies derived from it.
+func NewMasker(cfg *config.Config) (*pii.Masker, error) {
+	pc := pii.Config{Sensitivity: cfg.PIISensitivity}
+	if cfg.PIIPatternsFile != "" {
+		raw, err := os.ReadFile(cfg.PIIPatternsFile)
+		if err != nil {
+			return nil, fmt.Errorf("pii patterns: %w", err)
+		}
+		if pc.Custom, err = pii.ParsePatterns(raw); err != nil {
+			return nil, fmt.Errorf("pii patterns %s: %w", cfg.PIIPatternsFile, err)
+		}
+	}
+	if len(cfg.SecretKey) > 0 {
+		keys, err := pii.KeysFromSecret(cfg.SecretKey)
+		if err != nil {
+			return nil, err
+		}
+		pc.Keys = keys
+	}
+	d, err := pii.NewDetector(pc)
+	if err != nil {
+		return nil, err
+	}
+	return pii.NewMasker(d, pc)
 }
 
 // NewValidator builds the field-aware validator from configuration: the
@@ -195,7 +232,8 @@ func (e *Env) StartPIIWorker(ctx context.Context, js jetstream.JetStream) (*stag
 		_, err := e.Defs.EnsureTenant(ctx, js, tenant, e.Overrides())
 		return err
 	}
-	return stage.Start(ctx, js, piiworker.New(e.Limits(), ensure), e.stageConfig(piiworker.Stage), e.Log, e.Metrics)
+	p := piiworker.New(e.Limits(), e.masker, e.Config.PIIAutoMask, ensure, e.piiMetrics)
+	return stage.Start(ctx, js, p, e.stageConfig(piiworker.Stage), e.Log, e.Metrics)
 }
 
 // StartAuditWriter starts the audit writer on js, indexing into rdb.

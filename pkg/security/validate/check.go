@@ -58,15 +58,16 @@ func (c *checker) reason(code, detail string) {
 
 // rejects applies the level table (see the package documentation).
 func (v *Validator) rejects(kind FieldKind, custom bool) bool {
-	switch v.level {
-	case levelPermissive:
+	switch {
+	case v.level == levelPermissive:
 		return false
-	case levelStrict:
+	case custom:
+		// An operator's deny rule says the value does not belong there,
+		// whatever the kind.
+		return true
+	case v.level == levelStrict:
 		return !kind.IsText() && !kind.IsCode()
 	default:
-		if custom {
-			return true
-		}
 		return kind.IsStructured()
 	}
 }

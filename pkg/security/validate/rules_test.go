@@ -122,7 +122,7 @@ func TestRulesApplied(t *testing.T) {
 	mk := func(level config.ValidationLevel) *Validator {
 		return newValidator(t, level, func(c *Config) { c.Rules = rules })
 	}
-	std, perm := mk(config.LevelStandard), mk(config.LevelPermissive)
+	std, perm, strict := mk(config.LevelStandard), mk(config.LevelPermissive), mk(config.LevelStrict)
 	cases := map[string]struct {
 		data    string
 		v       *Validator
@@ -140,6 +140,7 @@ func TestRulesApplied(t *testing.T) {
 		"deny rejects at standard":        {`{"arguments":{"sku":"AB","qty":1,"url":"http://169.254.169.254/latest"}}`, std, rejected, "threat_ssrf", "ssrf"},
 		"deny flags at permissive":        {`{"arguments":{"sku":"AB","qty":1,"url":"http://169.254.169.254/latest"}}`, perm, flagged, "", "ssrf"},
 		"structure rejects at permissive": {`{"arguments":{"qty":1}}`, perm, rejected, ReasonRuleRequired, ""},
+		"deny in text rejects at strict":  {`{"arguments":{"sku":"AB","qty":1},"output":{"url":"see http://169.254.169.254/"}}`, strict, rejected, "threat_ssrf", "ssrf"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
