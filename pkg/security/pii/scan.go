@@ -1,0 +1,1340 @@
+package pii
+
+import (
+	"net/netip"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Scores are kept in hundredths so that thresholds compare exactly.
+const (
+	ctxBoost  = 45 // a context word or key name raises a score by 0.45
+	ctxBefore = 48 // bytes of text before a candidate searched for context
+	ctxAfter  = 20 // and after it
+	negReach  = 16 // a negative word must end this close before a candidate
+	// negReachCJK is the same for words of scripts without spaces, whose
+	// characters take three bytes: "订单号 " is ten.
+	negReachCJK = 24
+)
+
+// emit flags.
+const (
+	flAlways     uint8 = 1 << iota // report even when the type is off (URL with credentials)
+	flNegVersion                   // drop when a version word precedes it
+	flNegID                        // lower by ctxBoost when an id word precedes it
+)
+
+// scanner is the state of one Scan; it lives on the caller's stack.
+type scanner struct {
+	d      *Detector
+	t      string
+	keyPos uint32 // context from the JSON key holding t
+	keyNeg uint32
+	cjk    bool // the main loop has passed a CJK character
+	out    []Match
+}
+
+// run is the single pass: each byte is classified by one table lookup,
+// and only the few classes that can start a candidate call a handler.
+// Handlers return the offset to continue from, past anything they
+// consumed, so no byte is examined by the main loop twice.
+func (s *scanner) run() {
+	t := s.t
+	n := len(t)
+	for i := 0; i < n; {
+		switch class[t[i]] {
+		case cNone:
+			i++
+		case cLetter:
+			i = s.word(i)
+		case cDigit:
+			i = s.number(i)
+		case cWord:
+			i = skipWord(t, i)
+		case cAt:
+			i = s.email(i)
+		case cPlus:
+			i = s.plus(i)
+		case cParen:
+			i = s.paren(i)
+		case cColon:
+			i = s.colon(i)
+		case cDash:
+			i = s.dash(i)
+		case cCJK:
+			s.cjk = true
+			i++
+		}
+	}
+}
+
+// emit validates a candidate's score against context, the threshold and
+// the allow-list, and appends it. It reports whether the match was kept.
+func (s *scanner) emit(k kind, start, end, score int, fl uint8) bool {
+	d := s.d
+	if d.enabled&bit(k) == 0 && fl&flAlways == 0 {
+		return false
+	}
+	if score < 100 {
+		if score+ctxBoost < d.threshold {
+			return false
+		}
+		found, neg := s.context(k, start, end, fl&flNegID == 0)
+		if fl&flNegVersion != 0 && neg&negVersion != 0 {
+			return false
+		}
+		if found {
+			score += ctxBoost
+		}
+		if fl&flNegID != 0 && neg&negID != 0 {
+			score -= ctxBoost
+		}
+		score = min(score, 100)
+	}
+	if score < d.threshold || end <= start {
+		return false
+	}
+	if d.allowed(s.t[start:end]) {
+		return false
+	}
+	s.out = append(s.out, Match{Type: kindNames[k], Start: start, End: end, Score: float64(score) / 100})
+	return true
+}
+
+// context reports whether a word near t[start:end] (or the JSON key)
+// names kind k, and returns the negative signals of the two words just
+// before it. Words are read backwards from the candidate, nearest first,
+// and the search stops as soon as it has its answer, so a context word
+// right before a value costs a few bytes of work.
+//
+// Context after the candidate counts only when after is set: the weakest
+// candidates (a bare run of digits) take context from what precedes them
+// alone, because "… = 449462656, invalid SSN 515-00-3719" names the
+// number that follows the word, not the one before it.
+func (s *scanner) context(k kind, start, end int, after bool) (bool, uint32) {
+	t := s.t
+	want := bit(k)
+	found := s.keyPos&want != 0
+	neg := s.keyNeg
+	lo := max(0, start-ctxBefore)
+	words := 0
+	for j := start; j > lo; {
+		ws, we, b := prevWord(t, lo, j)
+		if ws < 0 {
+			break
+		}
+		if words < 2 && we+negReach >= start {
+			neg |= b &^ kindBits
+		}
+		words++
+		if b&want != 0 {
+			found = true
+		}
+		if found && (words >= 2 || we+negReach < start) {
+			break
+		}
+		j = ws
+	}
+	hi := end
+	if after {
+		hi = min(len(t), end+ctxAfter)
+	}
+	for j := end; !found && j < hi; {
+		ws, we, b := nextWord(t, j, hi)
+		if ws < 0 {
+			break
+		}
+		found = b&want != 0
+		j = we
+	}
+	if (s.cjk || hasCJK(t[start:hi])) && hasCJK(t[lo:hi]) {
+		for _, c := range cjkWords {
+			if !found && c.bits&want != 0 && strings.Contains(t[lo:hi], c.w) {
+				found = true
+			}
+			if c.bits&^kindBits != 0 && strings.Contains(t[max(lo, start-negReachCJK):start], c.w) {
+				neg |= c.bits &^ kindBits
+			}
+		}
+	}
+	return found, neg
+}
+
+// prevWord finds the last word that ends at or before j and starts at or
+// after lo, as nextWord does forwards.
+func prevWord(t string, lo, j int) (ws, we int, bits uint32) {
+	for j > lo {
+		c := t[j-1]
+		if isAlnum(c) || c >= utf8.RuneSelf {
+			break
+		}
+		j--
+	}
+	if j <= lo {
+		return -1, -1, 0
+	}
+	we = j
+	for j > lo && (isAlnum(t[j-1]) || t[j-1] >= utf8.RuneSelf) {
+		j--
+	}
+	ws = j
+	// A word starts with a letter: skip leading digits ("2x" is not "x").
+	for j < we && isDigit(t[j]) {
+		j++
+	}
+	if j == we {
+		return ws, we, 0
+	}
+	return ws, we, lookupWord(t[j:we])
+}
+
+// hasCJK reports whether s holds a character of U+3000-U+DFFF (kana,
+// CJK ideographs, Hangul): their UTF-8 lead bytes are 0xE3-0xED.
+func hasCJK(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0xE3 && s[i] <= 0xED {
+			return true
+		}
+	}
+	return false
+}
+
+// nextWord finds the next word in t[k:hi]: letters (any script) followed
+// by letters or digits ("ipv4"), and returns its bounds and its context
+// bits. It returns ws < 0 when there is none.
+func nextWord(t string, k, hi int) (ws, we int, bits uint32) {
+	for k < hi {
+		c := t[k]
+		if isLetter(c) || c >= utf8.RuneSelf {
+			break
+		}
+		k++
+	}
+	if k >= hi {
+		return -1, -1, 0
+	}
+	ws = k
+	for k < hi && (isAlnum(t[k]) || t[k] >= utf8.RuneSelf) {
+		k++
+	}
+	return ws, k, lookupWord(t[ws:k])
+}
+
+// lookupWord returns the context bits of w, ignoring ASCII case.
+func lookupWord(w string) uint32 {
+	if len(w) == 0 || !maybeCtxWord(w) {
+		return 0
+	}
+	h := uint32(fnvOffset)
+	for i := 0; i < len(w); i++ {
+		h = (h ^ uint32(lower(w[i]))) * fnvPrime
+	}
+	return ctxLookup(h, w)
+}
+
+// ---- letters: prefixed tokens, IBAN, hex groups ----
+
+// word handles a word that starts with a letter.
+func (s *scanner) word(i int) int {
+	t := s.t
+	c := t[i]
+	if i+1 < len(t) && tokenSecond[c].has(t[i+1]) {
+		if end, ok := s.tokens(i); ok {
+			return end
+		}
+	}
+	if isUpper(c) && i+3 < len(t) && isUpper(t[i+1]) && isDigit(t[i+2]) && isDigit(t[i+3]) {
+		if end, ok := s.iban(i); ok {
+			return end
+		}
+	}
+	if isHex(c) {
+		if end, ok := s.hexColon(i); ok {
+			return end
+		}
+	}
+	return skipWord(t, i)
+}
+
+// tokens tries the prefixed-token rules whose prefix starts at t[i].
+func (s *scanner) tokens(i int) (int, bool) {
+	t := s.t
+	bounded := !prevIsWord(t, i)
+	c2 := t[i+1]
+	for ri := range tokenRules[t[i]] {
+		r := &tokenRules[t[i]][ri]
+		if r.prefix[1] != c2 || !strings.HasPrefix(t[i:], r.prefix) || !bounded {
+			continue
+		}
+		if r.highOnly && s.d.enabled&bit(kURL) == 0 {
+			continue
+		}
+		bs := i + len(r.prefix)
+		j := bs
+		for j < len(t) && j-bs <= r.max && r.body[t[j]] {
+			j++
+		}
+		if r.check == chkJWT {
+			j = jwtEnd(t, bs, j)
+		}
+		if r.check == chkWWW {
+			j = trimURLEnd(t, i, j)
+		}
+		l := j - bs
+		if l < r.min || l > r.max || nextIsWord(t, j) {
+			continue
+		}
+		score := r.score
+		switch r.check {
+		case chkGitHub, chkNPM:
+			if !githubChecksum(t[bs:j]) {
+				score = r.weak
+			}
+		case chkGitHubFine:
+			if t[bs+22] != '_' {
+				continue
+			}
+		case chkJWT:
+			if !jwtValid(t[i:j]) {
+				continue
+			}
+		case chkSegwit:
+			if !segwitValid(t[i:j]) {
+				continue
+			}
+		case chkSendGrid:
+			if t[bs+22] != '.' {
+				continue
+			}
+		case chkMixed:
+			if !hasDigitAndLetter(t[bs:j]) {
+				continue
+			}
+		case chkWWW:
+			if strings.IndexByte(t[bs:j], '.') < 0 {
+				continue
+			}
+		}
+		if s.emit(r.k, i, j, score, 0) {
+			return j, true
+		}
+		return j, true // a token that is not reported is still one token
+	}
+	return 0, false
+}
+
+func hasDigitAndLetter(s string) bool {
+	d, l := false, false
+	for i := 0; i < len(s); i++ {
+		d = d || isDigit(s[i])
+		l = l || isLetter(s[i])
+	}
+	return d && l
+}
+
+// jwtEnd cuts a run of base64url and dots after the second dot's part:
+// header.payload.signature, where a trailing dot is punctuation.
+func jwtEnd(t string, bs, j int) int {
+	dots := 0
+	for k := bs; k < j; k++ {
+		if t[k] == '.' {
+			dots++
+			if dots == 3 {
+				return k
+			}
+		}
+	}
+	if dots == 2 && t[j-1] == '.' && j-1 > bs && t[j-2] == '.' {
+		return j - 1
+	}
+	return j
+}
+
+// jwtValid checks header.payload.signature: the header decodes to a JSON
+// object with "alg", the payload is non-empty base64url, the signature
+// may be empty (alg "none").
+func jwtValid(tok string) bool {
+	h, rest, ok := strings.Cut(tok, ".")
+	if !ok {
+		return false
+	}
+	p, sig, ok := strings.Cut(rest, ".")
+	if !ok || len(p) < 4 || strings.IndexByte(sig, '.') >= 0 {
+		return false
+	}
+	return jwtHeaderOK(h)
+}
+
+// iban reads an IBAN at t[i] (two letters, two digits already seen),
+// compact or in groups of four separated by single spaces or dashes.
+func (s *scanner) iban(i int) (int, bool) {
+	t := s.t
+	n := len(t)
+	want := ibanLength(t[i], t[i+1])
+	if want == 0 || prevIsWord(t, i) {
+		return 0, false
+	}
+	var buf [34]byte
+	copy(buf[:4], t[i:i+4])
+	nb := 4
+	j := i + 4
+	upDigit := func(c byte) bool { return isUpper(c) || isDigit(c) }
+	if j+1 < n && (t[j] == ' ' || t[j] == '-') && upDigit(t[j+1]) {
+		sep := t[j]
+		for nb < want && j+1 < n && t[j] == sep && upDigit(t[j+1]) {
+			g := j + 1
+			k := g
+			for k < n && k-g < 4 && upDigit(t[k]) && nb < want {
+				buf[nb] = t[k]
+				nb++
+				k++
+			}
+			if k-g < 4 && nb < want {
+				return 0, false
+			}
+			j = k
+		}
+	} else {
+		for j < n && upDigit(t[j]) && nb < want {
+			buf[nb] = t[j]
+			nb++
+			j++
+		}
+	}
+	if nb != want || nextIsWord(t, j) {
+		return 0, false
+	}
+	if !ibanValid(string(buf[:nb])) {
+		return 0, false
+	}
+	s.emit(kIBAN, i, j, 95, 0)
+	return j, true
+}
+
+// hexColon looks for a MAC address or an IPv6 address starting at t[i],
+// a hex digit or letter.
+func (s *scanner) hexColon(i int) (int, bool) {
+	t := s.t
+	n := len(t)
+	j := i
+	for j < n && j-i < 5 && isHex(t[j]) {
+		j++
+	}
+	if j >= n || j-i > 4 {
+		return 0, false
+	}
+	sep := t[j]
+	if sep != ':' && sep != '-' && sep != '.' {
+		return 0, false
+	}
+	if prevIsWord(t, i) || (i > 0 && (t[i-1] == ':' || t[i-1] == '.' || t[i-1] == '-')) {
+		return 0, false
+	}
+	if j-i == 2 && sep != '.' && i+17 <= n && macAt(t[i:i+17], sep) {
+		end := i + 17
+		if nextIsWord(t, end) || (end+1 < n && t[end] == sep && isHex(t[end+1])) {
+			return 0, false
+		}
+		if v := t[i:end]; !strings.EqualFold(v, "ff:ff:ff:ff:ff:ff") && !strings.EqualFold(v, "ff-ff-ff-ff-ff-ff") &&
+			v != "00:00:00:00:00:00" && v != "00-00-00-00-00-00" {
+			s.emit(kMAC, i, end, 70, 0)
+		}
+		return end, true
+	}
+	if j-i == 4 && sep == '.' && i+14 <= n && ciscoMAC(t[i:i+14]) && !nextIsWord(t, i+14) &&
+		!(i+15 < n && t[i+14] == '.' && isAlnum(t[i+15])) {
+		s.emit(kMAC, i, i+14, 50, 0)
+		return i + 14, true
+	}
+	if sep == ':' {
+		return s.ipv6(i)
+	}
+	return 0, false
+}
+
+// macAt checks hh:hh:hh:hh:hh:hh with one separator throughout.
+func macAt(v string, sep byte) bool {
+	for k := 0; k < 17; k++ {
+		if k%3 == 2 {
+			if v[k] != sep {
+				return false
+			}
+		} else if !isHex(v[k]) {
+			return false
+		}
+	}
+	return true
+}
+
+// ciscoMAC checks hhhh.hhhh.hhhh.
+func ciscoMAC(v string) bool {
+	for k := 0; k < 14; k++ {
+		if k%5 == 4 {
+			if v[k] != '.' {
+				return false
+			}
+		} else if !isHex(v[k]) {
+			return false
+		}
+	}
+	return true
+}
+
+// ipv6 reads an IPv6 address at t[i] (hex digit or ':' of "::") and
+// validates it with net/netip. Short compressed forms such as "1::2"
+// need three groups, or a first group of three or more digits, so that
+// slices and scope operators in code are not addresses.
+func (s *scanner) ipv6(i int) (int, bool) {
+	t := s.t
+	n := len(t)
+	j := i
+	colons, groups, first := 0, 0, -1
+	gl := 0
+	for j < n && j-i <= 45 {
+		c := t[j]
+		switch {
+		case isHex(c):
+			gl++
+		case c == ':':
+			colons++
+			if gl > 0 {
+				groups++
+				if first < 0 {
+					first = gl
+				}
+			}
+			gl = 0
+		case c == '.' && j+1 < n && isDigit(t[j+1]) && colons >= 2:
+			gl = 0
+			groups++ // embedded IPv4 counts as (two) groups
+		default:
+			goto done
+		}
+		j++
+	}
+done:
+	if gl > 0 {
+		groups++
+		if first < 0 {
+			first = gl
+		}
+	}
+	end := j
+	if end-i > 45 {
+		return skipHexRun(t, i), true
+	}
+	if end > i+1 && t[end-1] == ':' && t[end-2] != ':' {
+		end-- // "fe80::1:" ends a sentence
+		colons--
+	}
+	if colons < 2 || nextIsWord(t, end) || (end < n && t[end] == '.' && end+1 < n && isAlnum(t[end+1])) {
+		return 0, false
+	}
+	if groups < 3 && !(groups == 2 && first >= 3) {
+		return 0, false
+	}
+	// netip allocates its error, so the syntax is checked first and netip
+	// only classifies addresses that parse.
+	if !ipv6Syntax(t[i:end]) {
+		return 0, false
+	}
+	a, err := netip.ParseAddr(t[i:end])
+	if err != nil || !a.Is6() {
+		return 0, false
+	}
+	if a.IsUnspecified() || a.IsLoopback() || a.IsMulticast() {
+		return end, true
+	}
+	s.emit(kIP, i, end, 60, flNegVersion)
+	return end, true
+}
+
+// ipv6Syntax reports whether s is an IPv6 address in text form (RFC 4291
+// section 2.2, no zone): eight groups of one to four hex digits, or fewer
+// with one "::", optionally ending in a dotted IPv4 address.
+func ipv6Syntax(s string) bool {
+	groups, dbl, i := 0, false, 0
+	if strings.HasPrefix(s, "::") {
+		dbl, i = true, 2
+	}
+	for i < len(s) {
+		j := i
+		for j < len(s) && isHex(s[j]) && j-i <= 4 {
+			j++
+		}
+		if j < len(s) && s[j] == '.' {
+			if !ipv4Syntax(s[i:]) {
+				return false
+			}
+			groups += 2
+			break
+		}
+		if j == i || j-i > 4 {
+			return false
+		}
+		groups++
+		i = j
+		if i == len(s) {
+			break
+		}
+		if s[i] != ':' || i+1 == len(s) {
+			return false
+		}
+		i++
+		if s[i] == ':' {
+			if dbl {
+				return false
+			}
+			dbl = true
+			i++
+		}
+	}
+	if dbl {
+		return groups < 8
+	}
+	return groups == 8
+}
+
+// ipv4Syntax reports whether s is a dotted quad without leading zeros.
+func ipv4Syntax(s string) bool {
+	parts := 0
+	for i := 0; i < len(s); {
+		j := i
+		for j < len(s) && isDigit(s[j]) {
+			j++
+		}
+		if j == i || j-i > 3 || (j-i > 1 && s[i] == '0') || atoi(s[i:j]) > 255 {
+			return false
+		}
+		parts++
+		if j == len(s) {
+			break
+		}
+		if s[j] != '.' {
+			return false
+		}
+		i = j + 1
+		if i == len(s) {
+			return false
+		}
+	}
+	return parts == 4
+}
+
+func skipHexRun(t string, i int) int {
+	for i < len(t) && (isHex(t[i]) || t[i] == ':' || t[i] == '.') {
+		i++
+	}
+	return i
+}
+
+// ---- digits ----
+
+// number handles a word that starts with a digit.
+func (s *scanner) number(i int) int {
+	t := s.t
+	n := len(t)
+	j := i
+	for j < n && isDigit(t[j]) {
+		j++
+	}
+	if j < n {
+		c := t[j]
+		switch {
+		case isLetter(c) || c == '_':
+			if end, ok := s.alnumFromDigit(i, j); ok {
+				return end
+			}
+			return skipWord(t, j)
+		case c == ':' || (c == '-' && j-i == 2) || (c == '.' && j-i == 4):
+			if end, ok := s.hexColon(i); ok {
+				return end
+			}
+		}
+	}
+	return s.digitRun(i, j)
+}
+
+// alnumFromDigit handles words like 0x…, 1A1zP1…, 2001:db8:… and 0a:1b:….
+func (s *scanner) alnumFromDigit(i, j int) (int, bool) {
+	t := s.t
+	n := len(t)
+	if prevIsWord(t, i) {
+		return 0, false
+	}
+	if t[i] == '0' && j == i+1 && (t[j] == 'x' || t[j] == 'X') {
+		k := j + 1
+		for k < n && k-j <= 41 && isHex(t[k]) {
+			k++
+		}
+		if k-j-1 == 40 && !nextIsWord(t, k) {
+			hex := t[j+1 : k]
+			score := 70
+			if hasUpperLower(hex) {
+				if !eip55Valid(hex) {
+					return k, true
+				}
+				score = 95
+			}
+			s.emit(kCrypto, i, k, score, 0)
+			return k, true
+		}
+		return 0, false
+	}
+	if t[i] == '1' || t[i] == '3' {
+		k := i
+		for k < n && k-i <= 35 && base58Val[t[k]] != 0 {
+			k++
+		}
+		if k-i >= 26 && k-i <= 35 && !nextIsWord(t, k) && base58Check(t[i:k]) {
+			s.emit(kCrypto, i, k, 95, 0)
+			return k, true
+		}
+	}
+	return s.hexColon(i)
+}
+
+func hasUpperLower(s string) bool {
+	u, l := false, false
+	for i := 0; i < len(s); i++ {
+		u = u || isUpper(s[i])
+		l = l || (s[i] >= 'a' && s[i] <= 'z')
+	}
+	return u && l
+}
+
+// group is one run of digits inside a number such as 4111 1111 1111 1111.
+type group struct {
+	start, end int
+	sep        byte // the separator before this group; 0 for the first
+}
+
+const maxGroups = 12
+
+// digitRun reads digit groups separated by single spaces, dashes or dots
+// and tries, from the longest window of groups to the shortest, the
+// numeric types: IPv4, SSN, payment card, NANP and other phone numbers.
+// Trying windows lets "room 12 415-555-2671" or a card followed by a
+// year still be found, while a window may only start or end at a space
+// or at the run's edge, so a dash-joined order id is never cut into a
+// phone number.
+func (s *scanner) digitRun(i, j int) int {
+	t := s.t
+	n := len(t)
+	var gs [maxGroups]group
+	gs[0] = group{start: i, end: j}
+	ng := 1
+	digits := j - i
+	k := j
+	for ng < maxGroups && k+1 < n {
+		c := t[k]
+		if (c != ' ' && c != '-' && c != '.') || !isDigit(t[k+1]) {
+			break
+		}
+		m := k + 1
+		for m < n && isDigit(t[m]) {
+			m++
+		}
+		gs[ng] = group{start: k + 1, end: m, sep: c}
+		digits += m - k - 1
+		ng++
+		k = m
+	}
+	if digits < 7 && ng < 4 {
+		return k
+	}
+	if i > 0 && t[i-1] == '+' {
+		return k // the '+' rule has read this number; it is not a national one
+	}
+	for a := 0; a < ng; {
+		if (a == 0 && !numLeftOK(t, gs[0].start)) || (a > 0 && gs[a].sep != ' ') {
+			a++
+			continue
+		}
+		next := a + 1
+		for b := min(ng, a+6); b > a; b-- {
+			if b < ng && gs[b].sep != ' ' {
+				continue
+			}
+			if end, ok := s.classify(gs[a:b], b == ng); ok {
+				next = b
+				for next < ng && gs[next].start < end {
+					next++
+				}
+				k = max(k, end)
+				break
+			}
+		}
+		a = next
+	}
+	return k
+}
+
+// classify tries the numeric types on one window of groups. atEdge says
+// whether the window ends where the run ends (then the text after it must
+// be a boundary; otherwise a space follows).
+func (s *scanner) classify(gs []group, atEdge bool) (int, bool) {
+	t := s.t
+	start, end := gs[0].start, gs[len(gs)-1].end
+	var d [24]byte
+	nd := 0
+	sep := byte(0)
+	sameSep := true
+	for x, g := range gs {
+		if g.end-g.start+nd > len(d) {
+			return 0, false
+		}
+		nd += copy(d[nd:], t[g.start:g.end])
+		if x == 1 {
+			sep = g.sep
+		} else if x > 1 && g.sep != sep {
+			sameSep = false
+		}
+	}
+	digits := d[:nd]
+	lens := func(want ...int) bool {
+		if len(want) != len(gs) {
+			return false
+		}
+		for x, w := range want {
+			if gs[x].end-gs[x].start != w {
+				return false
+			}
+		}
+		return true
+	}
+
+	// IPv4: four dotted octets. Ports (":8080") and prefix lengths ("/24")
+	// may follow; more dotted numbers may not.
+	if len(gs) == 4 && sep == '.' && sameSep {
+		if atEdge && end < len(t) && (wordByte[t[end]] || (t[end] == '.' && end+1 < len(t) && isAlnum(t[end+1]))) {
+			return 0, false
+		}
+		var oct [4]int
+		for x, g := range gs {
+			l := g.end - g.start
+			if l > 3 || (l > 1 && t[g.start] == '0') {
+				return 0, false
+			}
+			oct[x] = atoi(t[g.start:g.end])
+			if oct[x] > 255 {
+				return 0, false
+			}
+		}
+		if oct[0] == 0 || oct[0] == 127 || oct[0] >= 224 {
+			// unspecified, loopback, multicast, reserved, broadcast and
+			// netmasks (255.…): none of them names a host.
+			return end, true
+		}
+		s.emit(kIP, start, end, 60, flNegVersion)
+		return end, true
+	}
+	if atEdge && !numRightOK(t, end) {
+		return 0, false
+	}
+	switch {
+	case nd == 9 && lens(3, 2, 4) && sameSep:
+		if !ssnValid(digits) {
+			return 0, false
+		}
+		score := 65
+		switch sep {
+		case ' ':
+			score = 45
+		case '.':
+			score = 40
+		}
+		return end, s.emit(kSSN, start, end, score, 0) || true
+	case nd == 9 && len(gs) == 1:
+		if ssnValid(digits) && s.emit(kSSN, start, end, 5, flNegID) {
+			return end, true
+		}
+		return 0, false
+	}
+	if nd >= 12 && nd <= 19 && (len(gs) == 1 || (sameSep && sep != '.' && cardGrouping(gs))) {
+		if st := cardIssuer(digits); st != cardNone && luhn(string(digits)) {
+			score, fl := 90, uint8(0)
+			if len(gs) == 1 {
+				score, fl = 70, flNegID
+			}
+			if st == cardWeak {
+				score -= 40
+			}
+			if s.emit(kCard, start, end, score, fl) {
+				return end, true
+			}
+			return 0, false
+		}
+	}
+	// NANP
+	score, fl := 0, uint8(0)
+	nanp := digits
+	switch {
+	case nd == 10 && lens(3, 3, 4):
+		score = 60
+		switch {
+		case !sameSep:
+			score = 50
+		case sep == '.':
+			score = 55
+		case sep == ' ':
+			score = 50
+		}
+	case nd == 11 && lens(1, 3, 3, 4) && digits[0] == '1' && sameSep && sep != '.':
+		score, nanp = 65, digits[1:]
+	case nd == 10 && len(gs) == 1:
+		score, fl = 30, flNegID
+	case nd == 11 && len(gs) == 1 && digits[0] == '1':
+		score, fl, nanp = 30, flNegID, digits[1:]
+	}
+	if score > 0 && nanpValid(nanp) {
+		e := phoneExt(t, end)
+		if s.emit(kPhone, start, e, score, fl) {
+			return e, true
+		}
+		return 0, false
+	}
+	// 00 + country code: an international number dialled from Europe.
+	if nd >= 10 && digits[0] == '0' && digits[1] == '0' && e164Valid(digits[2:]) {
+		e := phoneExt(t, end)
+		if s.emit(kPhone, start, e, 40, 0) {
+			return e, true
+		}
+		return 0, false
+	}
+	// A national number with a trunk 0 (020 7946 0958, 06 12 34 56 78):
+	// common, but so are other zero-led numbers, so context is required.
+	if nd >= 9 && nd <= 11 && digits[0] == '0' && digits[1] != '0' {
+		score := 15
+		if len(gs) >= 2 && gs[0].end-gs[0].start <= 5 {
+			score = 25
+		}
+		e := phoneExt(t, end)
+		if s.emit(kPhone, start, e, score, flNegID) {
+			return e, true
+		}
+	}
+	return 0, false
+}
+
+// cardGrouping accepts the ways card numbers are printed: groups of four
+// with a shorter last group, 4-6-5 (American Express), 4-6-4 (Diners).
+func cardGrouping(gs []group) bool {
+	l := func(x int) int { return gs[x].end - gs[x].start }
+	if len(gs) == 3 && l(0) == 4 && l(1) == 6 && (l(2) == 5 || l(2) == 4) {
+		return true
+	}
+	for x := range gs {
+		if x < len(gs)-1 && l(x) != 4 {
+			return false
+		}
+	}
+	return l(len(gs)-1) >= 1 && l(len(gs)-1) <= 4
+}
+
+// phoneExt extends a phone number over an extension: " x123",
+// " ext. 123", " extension 123", " #123".
+func phoneExt(t string, j int) int {
+	n := len(t)
+	k := j
+	for k < n && k-j < 2 && (t[k] == ' ' || t[k] == ',') {
+		k++
+	}
+	switch {
+	case hasPrefixFold(t[k:], "extension"):
+		k += 9
+	case hasPrefixFold(t[k:], "ext."):
+		k += 4
+	case hasPrefixFold(t[k:], "ext"):
+		k += 3
+	case k < n && (t[k] == 'x' || t[k] == 'X' || t[k] == '#'):
+		k++
+	default:
+		return j
+	}
+	for m := 0; m < 2 && k < n && (t[k] == ' ' || t[k] == ':'); m++ {
+		k++
+	}
+	ds := k
+	for k < n && isDigit(t[k]) {
+		k++
+	}
+	if k == ds || k-ds > 6 || !numRightOK(t, k) {
+		return j
+	}
+	return k
+}
+
+// plus reads an international number: '+', country code, national
+// number in groups separated by spaces, dashes, dots or parentheses, with
+// an optional trunk "(0)" that is not dialled.
+func (s *scanner) plus(i int) int {
+	t := s.t
+	n := len(t)
+	if i+1 >= n || !isDigit(t[i+1]) || prevIsWord(t, i) {
+		return i + 1
+	}
+	var d [20]byte
+	nd := 0
+	var ends, counts [10]int
+	ng := 0
+	j := i + 1
+	for ng < len(ends) {
+		paren := false
+		if t[j] == '(' {
+			paren = true
+			j++
+		}
+		gs := j
+		for j < n && isDigit(t[j]) {
+			j++
+		}
+		if j == gs {
+			break
+		}
+		if paren {
+			if j >= n || t[j] != ')' {
+				break
+			}
+			j++
+		}
+		if !(paren && j-gs == 2 && t[gs] == '0') { // "(0)" is a trunk prefix
+			for x := gs; x < j; x++ {
+				if isDigit(t[x]) && nd < len(d) {
+					d[nd] = t[x]
+					nd++
+				}
+			}
+		}
+		ends[ng], counts[ng] = j, nd
+		ng++
+		if j+1 < n && (t[j] == ' ' || t[j] == '-' || t[j] == '.') && (isDigit(t[j+1]) || t[j+1] == '(') {
+			j++
+			continue
+		}
+		if j < n && (t[j] == '(' || (paren && isDigit(t[j]))) {
+			continue
+		}
+		break
+	}
+	for g := ng; g >= 1; g-- {
+		if counts[g-1] > 15 || !numRightOK(t, ends[g-1]) {
+			continue
+		}
+		if e164Valid(d[:counts[g-1]]) {
+			e := phoneExt(t, ends[g-1])
+			s.emit(kPhone, i, e, 80, 0)
+			return e
+		}
+	}
+	return i + 1
+}
+
+// paren reads a NANP number written (415) 555-2671, optionally after a
+// "1 " long-distance prefix.
+func (s *scanner) paren(i int) int {
+	t := s.t
+	n := len(t)
+	if i+13 > n || prevIsWord(t, i) || !isDigit(t[i+1]) || !isDigit(t[i+2]) || !isDigit(t[i+3]) || t[i+4] != ')' {
+		return i + 1
+	}
+	j := i + 5
+	if t[j] == ' ' || t[j] == '-' || t[j] == '.' {
+		j++
+	}
+	if j+8 > n || !isDigit(t[j]) || !isDigit(t[j+1]) || !isDigit(t[j+2]) ||
+		(t[j+3] != '-' && t[j+3] != '.' && t[j+3] != ' ') ||
+		!isDigit(t[j+4]) || !isDigit(t[j+5]) || !isDigit(t[j+6]) || !isDigit(t[j+7]) {
+		return i + 1
+	}
+	end := j + 8
+	if !numRightOK(t, end) {
+		return i + 1
+	}
+	var d [10]byte
+	copy(d[:3], t[i+1:i+4])
+	copy(d[3:6], t[j:j+3])
+	copy(d[6:], t[j+4:j+8])
+	if !nanpValid(d[:]) {
+		return i + 1
+	}
+	start := i
+	if i >= 2 && t[i-2] == '1' && (t[i-1] == ' ' || t[i-1] == '-') && numLeftOK(t, i-2) {
+		start = i - 2
+	}
+	e := phoneExt(t, end)
+	s.emit(kPhone, start, e, 65, 0)
+	return e
+}
+
+// ---- e-mail ----
+
+// email reads an address around the '@' at t[at]: the local part
+// backwards, the domain forwards. Local parts and domains may be
+// internationalised (jürgen@müller.de).
+func (s *scanner) email(at int) int {
+	t := s.t
+	n := len(t)
+	st := at
+	for st > 0 && at-st < 64 {
+		c := t[st-1]
+		if c < utf8.RuneSelf {
+			if !localByte[c] {
+				break
+			}
+			st--
+			continue
+		}
+		r, sz := utf8.DecodeLastRuneInString(t[:st])
+		if !gluing(r) {
+			break
+		}
+		st -= sz
+	}
+	for st < at && (t[st] == '.' || t[st] == '-' || t[st] == '+') {
+		st++
+	}
+	if st == at || t[at-1] == '.' || prevIsWord(t, st) {
+		return at + 1
+	}
+	j := at + 1
+	labelStart := j
+	lastDot := -1
+	for j < n && j-at <= 254 {
+		c := t[j]
+		if c < utf8.RuneSelf {
+			if isAlnum(c) || c == '-' {
+				j++
+				continue
+			}
+			if c == '.' && j > labelStart && t[j-1] != '-' && j+1 < n && (isAlnum(t[j+1]) || t[j+1] >= utf8.RuneSelf) {
+				lastDot = j
+				j++
+				labelStart = j
+				continue
+			}
+			break
+		}
+		r, sz := utf8.DecodeRuneInString(t[j:])
+		if !gluing(r) && !unicode.IsMark(r) {
+			break
+		}
+		j += sz
+	}
+	end := j
+	if lastDot < 0 || t[at+1] == '-' || t[end-1] == '-' || !validTLD(t[lastDot+1:end]) || nextIsWord(t, end) {
+		return at + 1
+	}
+	// user@host:path is an scp/git remote and user@host:port a server, not
+	// a mailbox.
+	if end+1 < n && t[end] == ':' && t[end+1] != ' ' && t[end+1] != '\n' && t[end+1] != '"' {
+		return end
+	}
+	s.emit(kEmail, st, end, 90, 0)
+	return end
+}
+
+// ---- ':' and '-' ----
+
+func (s *scanner) colon(i int) int {
+	t := s.t
+	if i+2 < len(t) && t[i+1] == '/' && t[i+2] == '/' {
+		if end, ok := s.url(i); ok {
+			return end
+		}
+		return i + 3
+	}
+	if i+2 < len(t) && t[i+1] == ':' && isHex(t[i+2]) && !prevIsWord(t, i) && (i == 0 || t[i-1] != ':') {
+		if end, ok := s.ipv6(i); ok {
+			return end
+		}
+		return i + 2
+	}
+	return i + 1
+}
+
+// url reads scheme://authority/path?query#fragment around the "://" at
+// t[colon]. Credentials (user:password@, a secret query parameter, a
+// webhook URL) are reported at every sensitivity; other URLs only when
+// URL is enabled. When a URL is not reported the scan continues inside
+// it, so hosts and parameters are still examined.
+func (s *scanner) url(colon int) (int, bool) {
+	t := s.t
+	n := len(t)
+	st := colon
+	for st > 0 && colon-st < 32 && schemeByte[t[st-1]] {
+		st--
+	}
+	for st < colon && !isLetter(t[st]) {
+		st++
+	}
+	if colon-st < 2 || prevIsWord(t, st) {
+		return 0, false
+	}
+	a := colon + 3
+	j := a
+	at := -1
+	for j < n && authByte[t[j]] {
+		if t[j] == '@' {
+			at = j
+		}
+		j++
+	}
+	host := a
+	if at >= 0 {
+		host = at + 1
+	}
+	if host >= j || !isAlnum(t[host]) && t[host] != '[' {
+		return 0, false
+	}
+	for j < n && urlByte[t[j]] {
+		j++
+	}
+	end := trimURLEnd(t, st, j)
+	if end <= host {
+		return 0, false
+	}
+	creds := false
+	if at >= 0 && at < end {
+		ui := t[a:at]
+		if k := strings.IndexByte(ui, ':'); k >= 0 && k+1 < len(ui) {
+			creds = true
+		}
+	}
+	creds = creds || secretQuery(t[a:end]) || webhookURL(t[host:end])
+	if creds {
+		s.emit(kURL, st, end, 95, flAlways)
+		return end, true
+	}
+	if s.d.enabled&bit(kURL) != 0 {
+		s.emit(kURL, st, end, 60, 0)
+		return end, true
+	}
+	return 0, false
+}
+
+// trimURLEnd drops trailing punctuation that belongs to the sentence, and
+// a closing parenthesis or bracket that has no opening one in the URL.
+func trimURLEnd(t string, st, j int) int {
+	for j > st {
+		switch c := t[j-1]; c {
+		case '.', ',', ';', ':', '!', '?', '\'', '*':
+			j--
+			continue
+		case ')', ']':
+			open := byte('(')
+			if c == ']' {
+				open = '['
+			}
+			if countByte(t[st:j], open) < countByte(t[st:j], c) {
+				j--
+				continue
+			}
+		}
+		break
+	}
+	return j
+}
+
+func countByte(s string, c byte) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == c {
+			n++
+		}
+	}
+	return n
+}
+
+// secretQueryKeys are query parameters whose value is a credential.
+var secretQueryKeys = []string{"password", "passwd", "pwd", "pass", "secret", "client_secret", "token",
+	"access_token", "refresh_token", "id_token", "api_key", "apikey", "api-key", "key", "sig", "signature",
+	"x-amz-signature", "x-amz-credential", "x-amz-security-token", "auth", "authorization", "private_key"}
+
+// secretQuery reports whether a URL (after the scheme) has a query
+// parameter from secretQueryKeys with a non-empty value.
+func secretQuery(u string) bool {
+	q := strings.IndexByte(u, '?')
+	if q < 0 {
+		return false
+	}
+	rest := u[q+1:]
+	if h := strings.IndexByte(rest, '#'); h >= 0 {
+		rest = rest[:h]
+	}
+	for rest != "" {
+		var kv string
+		kv, rest, _ = strings.Cut(rest, "&")
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || v == "" || len(k) > 24 {
+			continue
+		}
+		for _, sk := range secretQueryKeys {
+			if len(k) == len(sk) && hasPrefixFold(k, sk) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// webhookURL reports URLs whose path is itself the secret.
+func webhookURL(hostPath string) bool {
+	for _, p := range []string{"hooks.slack.com/services/", "discord.com/api/webhooks/",
+		"discordapp.com/api/webhooks/", "outlook.office.com/webhook/", "hooks.zapier.com/hooks/"} {
+		if hasPrefixFold(hostPath, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *scanner) dash(i int) int {
+	t := s.t
+	if i+10 < len(t) && t[i+1] == '-' && strings.HasPrefix(t[i:], "-----BEGIN ") {
+		return s.pem(i)
+	}
+	return i + 1
+}
+
+// pem reads a PEM private key block, BEGIN to the matching END. A block
+// cut off before its END (a truncated log line) is reported to the end
+// of its body. Searching for END only over body characters keeps the
+// whole scan linear however many BEGIN lines the text holds.
+func (s *scanner) pem(i int) int {
+	t := s.t
+	n := len(t)
+	ls := i + len("-----BEGIN ")
+	le := ls
+	for le < n && le-ls < 40 && (isUpper(t[le]) || isDigit(t[le]) || t[le] == ' ') {
+		le++
+	}
+	label := t[ls:le]
+	if !strings.HasPrefix(t[le:], "-----") || !(strings.HasSuffix(label, "PRIVATE KEY") || strings.HasSuffix(label, "PRIVATE KEY BLOCK")) {
+		return le
+	}
+	j := le + 5
+	for j < n && j-i < 1<<16 {
+		c := t[j]
+		if c == '-' && strings.HasPrefix(t[j:], "-----END ") {
+			p := j + len("-----END ")
+			if strings.HasPrefix(t[p:], label) && strings.HasPrefix(t[p+len(label):], "-----") {
+				end := p + len(label) + 5
+				s.emit(kPrivateKey, i, end, 100, 0)
+				return end
+			}
+			j = p
+			continue
+		}
+		if !pemBody[c] {
+			break
+		}
+		j++
+	}
+	for j > le+5 && (t[j-1] == ' ' || t[j-1] == '\n' || t[j-1] == '\r' || t[j-1] == '\t') {
+		j--
+	}
+	s.emit(kPrivateKey, i, j, 100, 0)
+	return j
+}
