@@ -19,6 +19,7 @@ import (
 	"github.com/escai-framework/escai/internal/broker/brokertest"
 	"github.com/escai-framework/escai/pkg/events"
 	"github.com/escai-framework/escai/pkg/security/config"
+	"github.com/escai-framework/escai/pkg/security/pii"
 )
 
 // syncBuffer is a bytes.Buffer safe to read while a command writes to it.
@@ -236,5 +237,74 @@ func TestValidateJSONL(t *testing.T) {
 		if !strings.Contains(lines[i], `"verdict":"`+verdict+`"`) {
 			t.Errorf("line %d = %s, want verdict %s", i, lines[i], verdict)
 		}
+	}
+}
+
+func TestPIIScanJSONL(t *testing.T) {
+	cmd := NewEscai()
+	var out bytes.Buffer
+	cmd.SetIn(strings.NewReader(`{"id":"x","text":"Grüße an jürgen@example.de"}` + "\n" + `{"id":"y","text":"uuid 123e4567-e89b-12d3-a456-426614174000"}` + "\n"))
+	cmd.SetOut(&out)
+	cmd.SetArgs([]string{"pii", "scan", "--sensitivity", "high"})
+	if code := Execute(cmd); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	want := `{"id":"x","matches":[{"type":"EMAIL","start":11,"end":29,"score":`
+	if lines := strings.Split(out.String(), "\n"); !strings.HasPrefix(lines[0], want) || lines[1] != `{"id":"y","matches":[]}` {
+		t.Fatalf("output:\n%s", out.String())
+	}
+}
+
+// TestPIIRevealIsAuditedFirst: a reveal stores its security event before
+// printing anything, and refuses when it cannot.
+func TestPIIRevealIsAuditedFirst(t *testing.T) {
+	key := "6f1c2a9b8e7d6c5b4a39281706f5e4d3c2b1a0998877665544332211ffeeddcc"
+	t.Setenv("ESCAI_SECRET_KEY", key)
+	cfg, _ := config.Load(func(k string) (string, bool) {
+		if k == "ESCAI_SECRET_KEY" {
+			return key, true
+		}
+		return "", false
+	}, nil)
+	keys, err := pii.KeysFromSecret(cfg.SecretKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc := pii.Config{Strategies: map[string]pii.Strategy{pii.TypeEmail: pii.StrategyEncrypt}, Keys: keys}
+	d, _ := pii.NewDetector(pc)
+	m, err := pii.NewMasker(d, pc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	masked, _ := m.MaskString("write to jane@example.com", "")
+	token := masked[strings.Index(masked, "<"):]
+
+	run := func(natsURL string) (int, string) {
+		cmd := NewEscai()
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		cmd.SetContext(ctx)
+		var out bytes.Buffer
+		cmd.SetIn(strings.NewReader(token + "\n"))
+		cmd.SetOut(&out)
+		cmd.SetErr(&out)
+		cmd.SetArgs([]string{"pii", "reveal", "--tenant", "acme", "--reason", "support ticket 42", "--nats-url", natsURL})
+		return Execute(cmd), out.String()
+	}
+	// No broker to record the reveal: nothing is revealed.
+	if code, out := run("nats://127.0.0.1:1"); code == 0 || strings.Contains(out, "jane@example.com") {
+		t.Fatalf("reveal without an audit trail: exit %d, %s", code, out)
+	}
+	srv := brokertest.StartNode(t)
+	js := brokertest.JetStream(t, brokertest.Connect(t, srv))
+	brokertest.Apply(t, js)
+	code, out := run(srv.ClientURL())
+	if code != 0 || !strings.Contains(out, `"value":"jane@example.com"`) {
+		t.Fatalf("exit %d: %s", code, out)
+	}
+	s, _ := js.Stream(context.Background(), events.StreamSecurity)
+	m0, err := s.GetMsg(context.Background(), 1)
+	if err != nil || m0.Subject != "escai.security.pii_reveal" || strings.Contains(string(m0.Data), "jane") {
+		t.Fatalf("security event %v %s", err, m0.Data)
 	}
 }
