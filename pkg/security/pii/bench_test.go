@@ -89,6 +89,21 @@ func BenchmarkMaskData(b *testing.B) {
 	}
 }
 
+// BenchmarkAdversarial scans inputs built to trigger re-scanning; every
+// one must run at a speed of the same order as ordinary text.
+func BenchmarkAdversarial(b *testing.B) {
+	d := detector(b, config.SensitivityHigh)
+	for name, in := range adversarialInputs() {
+		b.Run(strings.ReplaceAll(name, " ", "_"), func(b *testing.B) {
+			dst := make([]Match, 0, 1024)
+			b.SetBytes(int64(len(in)))
+			for b.Loop() {
+				dst = d.Scan(in, dst[:0])
+			}
+		})
+	}
+}
+
 // naive is the recognizer-per-type baseline.
 type naive struct {
 	res []naiveRule

@@ -103,7 +103,7 @@ func (d *Detector) Scan(text string, dst []Match) []Match {
 // which is how an unformatted SSN or phone number in a field named for it
 // is found.
 func (d *Detector) ScanWithContext(text, key string, dst []Match) []Match {
-	s := scanner{d: d, t: text, out: dst}
+	s := scanner{d: d, t: text, out: dst, dotAt: -1}
 	base := len(dst)
 	if key != "" {
 		s.keyPos, s.keyNeg = keyContext(key)

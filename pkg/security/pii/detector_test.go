@@ -348,3 +348,48 @@ func TestOverlapsResolved(t *testing.T) {
 		t.Fatalf("the URL should contain the e-mail: %s", show(got, text))
 	}
 }
+
+// adversarialInputs are built to make a careless scanner quadratic: many
+// candidate starts inside one long run that each would re-read the run.
+func adversarialInputs() map[string]string {
+	const size = 256 << 10
+	rep := func(unit string) string { return strings.Repeat(unit, size/len(unit)+1)[:size] }
+	return map[string]string{
+		"jwt parts":     rep("eyJ-"),
+		"jwt dots":      "eyJ" + rep("a.eyJ-"),
+		"nested urls":   rep("a://b)"),
+		"url query":     "https://x.example/?" + rep("a=b&next=http://"),
+		"www":           rep("www."),
+		"slack":         rep("xoxb-"),
+		"anthropic":     rep("sk-ant-"),
+		"pem begins":    rep("-----BEGIN PRIVATE KEY-----!"),
+		"pem no end":    rep("-----BEGIN RSA PRIVATE KEY-----\nAAAA-----END DSA PRIVATE KEY-----\n"),
+		"at signs":      rep("a@b.c"),
+		"digit groups":  rep("1 "),
+		"plus digits":   rep("+1"),
+		"hex colons":    rep("a:"),
+		"long digits":   rep("4"),
+		"ipv6 like":     rep("1::"),
+		"emails dense":  rep("jane@example.com "),
+		"phones dense":  rep("(415) 555-2671 "),
+		"parens":        rep("(123) "),
+		"context words": rep("phone ssn card 1 "),
+	}
+}
+
+// TestAdversarialInputs has no timing assertion (speed is measured by
+// BenchmarkAdversarial): a scan that turned quadratic on one of these
+// would run for many minutes and fail the test by its timeout.
+func TestAdversarialInputs(t *testing.T) {
+	t.Parallel()
+	d := detector(t, config.SensitivityHigh)
+	m := masker(t, Config{})
+	for name, in := range adversarialInputs() {
+		for i, mt := range d.Scan(in, nil) {
+			if mt.End > len(in) || mt.Start >= mt.End {
+				t.Fatalf("%s: bad match %d %+v", name, i, mt)
+			}
+		}
+		m.MaskString(in, "")
+	}
+}

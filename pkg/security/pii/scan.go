@@ -33,6 +33,43 @@ type scanner struct {
 	keyNeg uint32
 	cjk    bool // the main loop has passed a CJK character
 	out    []Match
+
+	// Memos that keep lookahead linear: a maximal run of one byte set
+	// ends at the same place whichever of its positions it is measured
+	// from, and the scan only moves forward, so each run and each gap
+	// between dots is measured once however many candidates start in it.
+	runs           [maxBodySets]struct{ start, end int } // per token body set
+	dotFrom, dotAt int                                   // no '.' in t[dotFrom:dotAt]; t[dotAt] is '.' or dotAt == len(t)
+	urlRunEnd      int                                   // "://" and "www." before this were examined as part of a URL
+}
+
+// bodyEnd returns the end of the maximal run of bytes of rule r's body
+// set that contains position bs.
+func (s *scanner) bodyEnd(r *tokenRule, bs int) int {
+	m := &s.runs[r.bodyID]
+	if bs >= m.start && bs < m.end {
+		return m.end
+	}
+	j := bs
+	for j < len(s.t) && r.body[s.t[j]] {
+		j++
+	}
+	m.start, m.end = bs, j
+	return j
+}
+
+// nextDot returns the offset of the first '.' at or after from, or
+// len(t).
+func (s *scanner) nextDot(from int) int {
+	if from >= s.dotFrom && from <= s.dotAt {
+		return s.dotAt
+	}
+	at := len(s.t)
+	if k := strings.IndexByte(s.t[from:], '.'); k >= 0 {
+		at = from + k
+	}
+	s.dotFrom, s.dotAt = from, at
+	return at
 }
 
 // run is the single pass: each byte is classified by one table lookup,
@@ -271,14 +308,17 @@ func (s *scanner) tokens(i int) (int, bool) {
 			continue
 		}
 		bs := i + len(r.prefix)
-		j := bs
-		for j < len(t) && j-bs <= r.max && r.body[t[j]] {
-			j++
-		}
-		if r.check == chkJWT {
-			j = jwtEnd(t, bs, j)
-		}
-		if r.check == chkWWW {
+		j := s.bodyEnd(r, bs)
+		switch r.check {
+		case chkJWT:
+			if j = s.jwtEnd(bs, j); j < 0 {
+				continue
+			}
+		case chkWWW:
+			if i < s.urlRunEnd {
+				continue
+			}
+			s.urlRunEnd = j
 			j = trimURLEnd(t, i, j)
 		}
 		l := j - bs
@@ -333,22 +373,20 @@ func hasDigitAndLetter(s string) bool {
 	return d && l
 }
 
-// jwtEnd cuts a run of base64url and dots after the second dot's part:
-// header.payload.signature, where a trailing dot is punctuation.
-func jwtEnd(t string, bs, j int) int {
-	dots := 0
-	for k := bs; k < j; k++ {
-		if t[k] == '.' {
-			dots++
-			if dots == 3 {
-				return k
-			}
-		}
+// jwtEnd finds the end of header.payload.signature in a run of
+// base64url and dots that starts at bs (after "eyJ") and ends at runEnd,
+// or returns -1. A dot after the signature is punctuation; a header is
+// at most 1 KiB.
+func (s *scanner) jwtEnd(bs, runEnd int) int {
+	d1 := s.nextDot(bs)
+	if d1 >= runEnd || d1-bs > 1024 {
+		return -1
 	}
-	if dots == 2 && t[j-1] == '.' && j-1 > bs && t[j-2] == '.' {
-		return j - 1
+	d2 := s.nextDot(d1 + 1)
+	if d2 >= runEnd {
+		return -1
 	}
-	return j
+	return min(s.nextDot(d2+1), runEnd)
 }
 
 // jwtValid checks header.payload.signature: the header decodes to a JSON
@@ -747,6 +785,11 @@ func (s *scanner) digitRun(i, j int) int {
 	if i > 0 && t[i-1] == '+' {
 		return k // the '+' rule has read this number; it is not a national one
 	}
+	// cum[x] is the number of digits in groups before x.
+	var cum [maxGroups + 1]int
+	for x := 0; x < ng; x++ {
+		cum[x+1] = cum[x] + gs[x].end - gs[x].start
+	}
 	for a := 0; a < ng; {
 		if (a == 0 && !numLeftOK(t, gs[0].start)) || (a > 0 && gs[a].sep != ' ') {
 			a++
@@ -755,6 +798,11 @@ func (s *scanner) digitRun(i, j int) int {
 		next := a + 1
 		for b := min(ng, a+6); b > a; b-- {
 			if b < ng && gs[b].sep != ' ' {
+				continue
+			}
+			// Only an IPv4 address has fewer than 9 digits; nothing has
+			// more than 19.
+			if nd := cum[b] - cum[a]; (nd < 9 && b-a != 4) || nd > 19 {
 				continue
 			}
 			if end, ok := s.classify(gs[a:b], b == ng); ok {
@@ -957,7 +1005,7 @@ func phoneExt(t string, j int) int {
 		k++
 	}
 	ds := k
-	for k < n && isDigit(t[k]) {
+	for k < n && k-ds <= 6 && isDigit(t[k]) {
 		k++
 	}
 	if k == ds || k-ds > 6 || !numRightOK(t, k) {
@@ -1139,7 +1187,7 @@ func (s *scanner) email(at int) int {
 
 func (s *scanner) colon(i int) int {
 	t := s.t
-	if i+2 < len(t) && t[i+1] == '/' && t[i+2] == '/' {
+	if i+2 < len(t) && t[i+1] == '/' && t[i+2] == '/' && i >= s.urlRunEnd {
 		if end, ok := s.url(i); ok {
 			return end
 		}
@@ -1191,18 +1239,15 @@ func (s *scanner) url(colon int) (int, bool) {
 	for j < n && urlByte[t[j]] {
 		j++
 	}
+	// Everything up to j is examined here, nested URLs included, so the
+	// main loop does not start another URL inside this one.
+	s.urlRunEnd = j
 	end := trimURLEnd(t, st, j)
 	if end <= host {
 		return 0, false
 	}
-	creds := false
-	if at >= 0 && at < end {
-		ui := t[a:at]
-		if k := strings.IndexByte(ui, ':'); k >= 0 && k+1 < len(ui) {
-			creds = true
-		}
-	}
-	creds = creds || secretQuery(t[a:end]) || webhookURL(t[host:end])
+	creds := at >= 0 && at < end && hasPassword(t[a:at])
+	creds = creds || secretQuery(t[a:end]) || webhookURL(t[host:end]) || nestedCreds(t[host:end])
 	if creds {
 		s.emit(kURL, st, end, 95, flAlways)
 		return end, true
@@ -1247,6 +1292,35 @@ func countByte(s string, c byte) int {
 	return n
 }
 
+// hasPassword reports whether URL userinfo holds a non-empty password.
+func hasPassword(userinfo string) bool {
+	k := strings.IndexByte(userinfo, ':')
+	return k >= 0 && k+1 < len(userinfo)
+}
+
+// nestedCreds finds user:password@ in URLs nested in a URL
+// (…?next=https://u:p@host/…), which the main loop does not visit.
+func nestedCreds(u string) bool {
+	for {
+		k := strings.Index(u, "://")
+		if k < 0 {
+			return false
+		}
+		u = u[k+3:]
+		a := 0
+		at := -1
+		for a < len(u) && authByte[u[a]] {
+			if u[a] == '@' {
+				at = a
+			}
+			a++
+		}
+		if at >= 0 && hasPassword(u[:at]) {
+			return true
+		}
+	}
+}
+
 // secretQueryKeys are query parameters whose value is a credential.
 var secretQueryKeys = []string{"password", "passwd", "pwd", "pass", "secret", "client_secret", "token",
 	"access_token", "refresh_token", "id_token", "api_key", "apikey", "api-key", "key", "sig", "signature",
@@ -1260,12 +1334,15 @@ func secretQuery(u string) bool {
 		return false
 	}
 	rest := u[q+1:]
-	if h := strings.IndexByte(rest, '#'); h >= 0 {
-		rest = rest[:h]
-	}
 	for rest != "" {
+		// Parameters of nested URLs count too, so split at '?' and '#' as
+		// well as '&'.
 		var kv string
-		kv, rest, _ = strings.Cut(rest, "&")
+		if k := strings.IndexAny(rest, "&?#;"); k >= 0 {
+			kv, rest = rest[:k], rest[k+1:]
+		} else {
+			kv, rest = rest, ""
+		}
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || v == "" || len(k) > 24 {
 			continue

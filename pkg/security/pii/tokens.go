@@ -1,5 +1,7 @@
 package pii
 
+import "slices"
+
 // Prefixed tokens: secrets whose format starts with a fixed prefix. The
 // scanner looks them up by the first two bytes of a word, so a word that
 // starts with no known prefix costs two table lookups.
@@ -25,8 +27,12 @@ type tokenRule struct {
 	score    int      // in hundredths
 	weak     int      // score when the checksum fails (chkGitHub, chkNPM)
 	check    uint8
-	highOnly bool // only when URL is enabled (www.)
+	highOnly bool  // only when URL is enabled (www.)
+	bodyID   uint8 // index of body among the distinct body sets
 }
+
+// maxBodySets bounds the distinct body sets of allTokenRules.
+const maxBodySets = 16
 
 var (
 	b32Upper   = setOf("A-Z", "2-7")
@@ -146,7 +152,17 @@ var allTokenRules = []tokenRule{
 // tokenRules indexes allTokenRules by the first byte of the prefix,
 // longest prefix first; tokenSecond holds the possible second bytes.
 var tokenRules, tokenSecond = func() (r [256][]tokenRule, sec [256]bitset256) {
+	var sets []*byteSet
 	for _, tr := range allTokenRules {
+		id := slices.Index(sets, tr.body)
+		if id < 0 {
+			id = len(sets)
+			sets = append(sets, tr.body)
+		}
+		if id >= maxBodySets {
+			panic("pii: too many token body sets")
+		}
+		tr.bodyID = uint8(id)
 		c := tr.prefix[0]
 		r[c] = append(r[c], tr)
 		sec[c].set(tr.prefix[1])
