@@ -454,6 +454,15 @@ func (g *gen) aws() string {
 	return g.pick("AKIA", "AKIA", "ASIA") + g.str(16, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
 }
 
+func (g *gen) awsSecret() string {
+	for {
+		k := g.str(40, alnum+"/+")
+		if hasUpperLower(k) && strings.ContainsAny(k, "0123456789") && !strings.ContainsAny(k[:1], "/+") {
+			return k
+		}
+	}
+}
+
 func (g *gen) github() string {
 	if g.chance(0.2) {
 		return "github_pat_11" + g.str(20, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") + "_" + g.str(59, alnum)
@@ -702,6 +711,10 @@ var templates = []template{
 	func(g *gen, d *doc) {
 		d.s("$ export AWS_ACCESS_KEY_ID=")
 		d.p(TypeAWSAccessKey, g.aws())
+		if g.chance(0.6) {
+			d.s("\n$ export AWS_SECRET_ACCESS_KEY=")
+			d.p(TypeAWSAccessKey, g.awsSecret())
+		}
 		d.s("\n$ export GITHUB_TOKEN=")
 		d.p(TypeGitHubToken, g.github())
 		d.s("\n$ curl -s -H \"Authorization: Bearer ")
@@ -906,6 +919,8 @@ var templates = []template{
 	func(g *gen, d *doc) {
 		d.s(`{"aws":{"access_key_id":"`)
 		d.p(TypeAWSAccessKey, g.aws())
+		d.s(`","secret_access_key":"`)
+		d.p(TypeAWSAccessKey, g.awsSecret())
 		d.s(`","region":"eu-west-1"},"github":{"token":"`)
 		d.p(TypeGitHubToken, g.github())
 		d.s(`"},"stripe":{"key":"`)

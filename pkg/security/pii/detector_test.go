@@ -116,8 +116,10 @@ func TestDetect(t *testing.T) {
 		"url email in": {"https://x.example/reset?email=jo@example.com", []string{"URL:https://x.example/reset?email=jo@example.com"}},
 		"url scheme+":  {"mongodb+srv://u:p4ss@cluster0.example.net/db", []string{"URL:mongodb+srv://u:p4ss@cluster0.example.net/db"}},
 		// AWS
-		"aws akia": {"aws_access_key_id = AKIAIOSFODNN7EXAMPLE", []string{"AWS_ACCESS_KEY:AKIAIOSFODNN7EXAMPLE"}},
-		"aws asia": {"ASIAY34FZKBOKMUTVV7A", []string{"AWS_ACCESS_KEY:ASIAY34FZKBOKMUTVV7A"}},
+		"aws akia":       {"aws_access_key_id = AKIAIOSFODNN7EXAMPLE", []string{"AWS_ACCESS_KEY:AKIAIOSFODNN7EXAMPLE"}},
+		"aws asia":       {"ASIAY34FZKBOKMUTVV7A", []string{"AWS_ACCESS_KEY:ASIAY34FZKBOKMUTVV7A"}},
+		"aws secret":     {"aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", []string{"AWS_ACCESS_KEY:wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}},
+		"aws secret env": {"AWS_SECRET_ACCESS_KEY=" + rnd(31, 40, alnum+"/+") + "\n", []string{"AWS_ACCESS_KEY:" + rnd(31, 40, alnum+"/+")}},
 		// GITHUB_TOKEN
 		"gh classic":  {"GITHUB_TOKEN=" + gh1 + " and " + gh2, []string{"GITHUB_TOKEN:" + gh1, "GITHUB_TOKEN:" + gh2}},
 		"gh built":    {githubToken("gho_", 7), []string{"GITHUB_TOKEN:" + githubToken("gho_", 7)}},
@@ -207,6 +209,7 @@ func TestHardNegatives(t *testing.T) {
 		"national no ctx":   "ref 030 901820, batch 07700 900123",
 		"unformatted phone": "id 4158829090",
 		"cards no context":  "build 5019717010103742-abc",
+		"base64 40 no ctx":  "blob wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY end",
 	}
 	d := detector(t, config.SensitivityHigh)
 	for name, text := range tests {

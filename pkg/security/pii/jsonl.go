@@ -99,7 +99,10 @@ type lineError struct {
 	msg string
 }
 
+// Error returns the message with the ErrBadLine prefix.
 func (e *lineError) Error() string { return ErrBadLine.Error() + ": " + e.msg }
+
+// Unwrap returns ErrBadLine.
 func (e *lineError) Unwrap() error { return ErrBadLine }
 
 func lineErr(id json.RawMessage, msg string) error { return &lineError{id: id, msg: msg} }

@@ -23,6 +23,7 @@ const (
 	flAlways     uint8 = 1 << iota // report even when the type is off (URL with credentials)
 	flNegVersion                   // drop when a version word precedes it
 	flNegID                        // lower by ctxBoost when an id word precedes it
+	flBeforeOnly                   // only words before it count as context (a bare run of digits)
 )
 
 // scanner is the state of one Scan; it lives on the caller's stack.
@@ -83,6 +84,9 @@ func (s *scanner) run() {
 		switch class[t[i]] {
 		case cNone:
 			i++
+			for i < n && class[t[i]] == cNone {
+				i++
+			}
 		case cLetter:
 			i = s.word(i)
 		case cDigit:
@@ -117,7 +121,7 @@ func (s *scanner) emit(k kind, start, end, score int, fl uint8) bool {
 		if score+ctxBoost < d.threshold {
 			return false
 		}
-		found, neg := s.context(k, start, end, fl&flNegID == 0)
+		found, neg := s.context(k, start, end, fl&flBeforeOnly == 0)
 		if fl&flNegVersion != 0 && neg&negVersion != 0 {
 			return false
 		}
@@ -272,26 +276,102 @@ func lookupWord(w string) uint32 {
 
 // ---- letters: prefixed tokens, IBAN, hex groups ----
 
-// word handles a word that starts with a letter.
+// word handles a word that starts with a letter. It reads the word once
+// and calls a handler only when the word's first bytes or the byte after
+// it make a candidate possible.
 func (s *scanner) word(i int) int {
 	t := s.t
+	n := len(t)
 	c := t[i]
-	if i+1 < len(t) && tokenSecond[c].has(t[i+1]) {
+	if i+1 < n && tokenSecond[c].has(t[i+1]) {
 		if end, ok := s.tokens(i); ok {
 			return end
 		}
 	}
-	if isUpper(c) && i+3 < len(t) && isUpper(t[i+1]) && isDigit(t[i+2]) && isDigit(t[i+3]) {
+	if isUpper(c) && i+3 < n && isUpper(t[i+1]) && isDigit(t[i+2]) && isDigit(t[i+3]) {
 		if end, ok := s.iban(i); ok {
 			return end
 		}
 	}
-	if isHex(c) {
-		if end, ok := s.hexColon(i); ok {
+	e := i + 1
+	for e < n && wordByte[t[e]] {
+		e++
+	}
+	if e < n {
+		switch t[e] {
+		case ':', '-', '.':
+			// 2001:db8::…, de:ad:be:ef:00:01, dead.beef.cafe
+			if e-i <= 4 && isHexWord(t[i:e]) {
+				if end, ok := s.hexColon(i); ok {
+					return end
+				}
+			}
+		case '/', '+':
+			if e-i < 40 {
+				if end, ok := s.awsSecret(i); ok {
+					return end
+				}
+			}
+		}
+	}
+	if e-i == 40 {
+		if end, ok := s.awsSecret(i); ok {
 			return end
 		}
 	}
-	return skipWord(t, i)
+	return e
+}
+
+func isHexWord(w string) bool {
+	for i := 0; i < len(w); i++ {
+		if !isHex(w[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// b64Body is the base64 alphabet without padding.
+var b64Body = setOf("a-z", "A-Z", "0-9", "+/")
+
+// awsSecret reads 40 base64 characters at t[i], the shape of an AWS
+// secret access key. Any base64 blob can have that shape, so it takes a
+// context word (aws, secret, access key) or key name to be reported.
+func (s *scanner) awsSecret(i int) (int, bool) {
+	t := s.t
+	st := i
+	for st > 0 && i-st < 2 && (t[st-1] == '/' || t[st-1] == '+') {
+		st--
+	}
+	if st > 0 && (b64Body[t[st-1]] || prevIsWord(t, st)) {
+		return 0, false
+	}
+	if st+40 > len(t) {
+		return 0, false
+	}
+	up, lo, dg := false, false, false
+	for k := st; k < st+40; k++ {
+		c := t[k]
+		switch {
+		case isUpper(c):
+			up = true
+		case c >= 'a' && c <= 'z':
+			lo = true
+		case isDigit(c):
+			dg = true
+		case c == '/' || c == '+':
+		default:
+			return 0, false
+		}
+	}
+	end := st + 40
+	if !up || !lo || !dg || (end < len(t) && (b64Body[t[end]] || t[end] == '_' || t[end] == '-')) {
+		return 0, false
+	}
+	if s.emit(kAWS, st, end, 35, flBeforeOnly) {
+		return end, true
+	}
+	return 0, false
 }
 
 // tokens tries the prefixed-token rules whose prefix starts at t[i].
@@ -684,7 +764,13 @@ func (s *scanner) number(i int) int {
 			if end, ok := s.alnumFromDigit(i, j); ok {
 				return end
 			}
-			return skipWord(t, j)
+			e := skipWord(t, j)
+			if e-i == 40 || (e-i < 40 && e < n && (t[e] == '/' || t[e] == '+')) {
+				if end, ok := s.awsSecret(i); ok {
+					return end
+				}
+			}
+			return e
 		case c == ':' || (c == '-' && j-i == 2) || (c == '.' && j-i == 4):
 			if end, ok := s.hexColon(i); ok {
 				return end
@@ -802,7 +888,7 @@ func (s *scanner) digitRun(i, j int) int {
 			}
 			// Only an IPv4 address has fewer than 9 digits; nothing has
 			// more than 19.
-			if nd := cum[b] - cum[a]; (nd < 9 && b-a != 4) || nd > 19 {
+			if nd := cum[b] - cum[a]; (nd < 9 && (b-a != 4 || gs[a+1].sep != '.')) || nd > 19 {
 				continue
 			}
 			if end, ok := s.classify(gs[a:b], b == ng); ok {
@@ -895,7 +981,7 @@ func (s *scanner) classify(gs []group, atEdge bool) (int, bool) {
 		}
 		return end, s.emit(kSSN, start, end, score, 0) || true
 	case nd == 9 && len(gs) == 1:
-		if ssnValid(digits) && s.emit(kSSN, start, end, 5, flNegID) {
+		if ssnValid(digits) && s.emit(kSSN, start, end, 5, flNegID|flBeforeOnly) {
 			return end, true
 		}
 		return 0, false
@@ -904,7 +990,7 @@ func (s *scanner) classify(gs []group, atEdge bool) (int, bool) {
 		if st := cardIssuer(digits); st != cardNone && luhn(string(digits)) {
 			score, fl := 90, uint8(0)
 			if len(gs) == 1 {
-				score, fl = 70, flNegID
+				score, fl = 70, flNegID|flBeforeOnly
 			}
 			if st == cardWeak {
 				score -= 40
@@ -932,9 +1018,9 @@ func (s *scanner) classify(gs []group, atEdge bool) (int, bool) {
 	case nd == 11 && lens(1, 3, 3, 4) && digits[0] == '1' && sameSep && sep != '.':
 		score, nanp = 65, digits[1:]
 	case nd == 10 && len(gs) == 1:
-		score, fl = 30, flNegID
+		score, fl = 30, flNegID|flBeforeOnly
 	case nd == 11 && len(gs) == 1 && digits[0] == '1':
-		score, fl, nanp = 30, flNegID, digits[1:]
+		score, fl, nanp = 30, flNegID|flBeforeOnly, digits[1:]
 	}
 	if score > 0 && nanpValid(nanp) {
 		e := phoneExt(t, end)
@@ -951,15 +1037,16 @@ func (s *scanner) classify(gs []group, atEdge bool) (int, bool) {
 		}
 		return 0, false
 	}
-	// A national number with a trunk 0 (020 7946 0958, 06 12 34 56 78):
-	// common, but so are other zero-led numbers, so context is required.
-	if nd >= 9 && nd <= 11 && digits[0] == '0' && digits[1] != '0' {
-		score := 15
+	// A national number with a trunk 0 (020 7946 0958, 06 12 34 56 78,
+	// 0151 23456789): common, but so are other zero-led numbers, so
+	// context is required.
+	if nd >= 9 && nd <= 12 && digits[0] == '0' && digits[1] != '0' {
+		score, fl := 15, flNegID|flBeforeOnly
 		if len(gs) >= 2 && gs[0].end-gs[0].start <= 5 {
-			score = 25
+			score, fl = 25, flNegID
 		}
 		e := phoneExt(t, end)
-		if s.emit(kPhone, start, e, score, flNegID) {
+		if s.emit(kPhone, start, e, score, fl) {
 			return e, true
 		}
 	}

@@ -215,7 +215,8 @@ var ctxWords = func() map[string]uint32 {
 		sender reply cc bcc adresse dirección indirizzo メール 邮箱 邮件`)
 	add(bit(kPhone), `phone phones telephone tel tél tlf telefon telefono teléfono téléphone telefone mobile
 		mobil móvil movil cell cellphone celular portable handy call calls dial fax sms whatsapp hotline
-		contact kontakt ruf rufnummer telefonnummer numéro número numero 电话 手机 電話 携帯 전화`)
+		contact kontakt ruf rufnummer telefonnummer festnetz landline fixe fijo appel appelé appeler rappeler
+		llamar llame ligar chiamare numéro número numero 电话 手机 電話 携帯 전화`)
 	add(bit(kSSN), `ssn ssns ss social socialsecurity taxpayer`)
 	add(bit(kCard), `card cards credit debit visa mastercard amex discover jcb diners maestro unionpay
 		cc ccn cvv cvc pan payment kreditkarte karte tarjeta carte cartão carta 卡号 信用卡`)
@@ -228,16 +229,16 @@ var ctxWords = func() map[string]uint32 {
 	add(bit(kCrypto), `wallet wallets bitcoin btc eth ether ethereum crypto address send sent receive payout
 		deposit withdraw withdrawal usdt usdc tx`)
 	add(bit(kURL), `url urls link href uri endpoint webhook dsn callback redirect`)
-	add(bit(kAWS), `aws access key akid amazon iam credentials`)
+	add(bit(kAWS), `aws access key akid amazon iam credentials secret`)
 	add(bit(kGitHub), `github gh token pat`)
-	add(bit(kJWT), `jwt bearer token authorization auth session id_token access_token`)
+	add(bit(kJWT), `jwt bearer token authorization auth session`)
 	add(bit(kAPIKey), `api apikey key token secret bearer authorization auth credentials`)
 	add(negVersion, `version versions ver v release rel build firmware fw kernel patch sdk chrome firefox
 		safari python node nodejs golang java ruby npm pip windows macos ios android ubuntu debian linux
 		upgrade upgraded update updated downgrade bump bumped tag semver oid snmp`)
 	add(negID, `order orders invoice id ids ticket ref reference tracking txn pid port count total sum size
 		bytes timestamp ts epoch time ms duration line row offset seq sequence nonce job run issue pr
-		commit sha hash checksum build amount qty quantity sku uuid guid 订单 订单号 单号 编号 注文 注文番号 番号 주문 주문번호`)
+		commit sha hash checksum build amount qty quantity sku uuid guid 订单 订单号 单号 编号 注文 注文番号 주문 주문번호`)
 	return m
 }()
 
@@ -343,7 +344,8 @@ var keyCompounds = map[string]uint32{
 	"macaddress": bit(kMAC), "macaddr": bit(kMAC), "hwaddr": bit(kMAC),
 	"walletaddress": bit(kCrypto), "btcaddress": bit(kCrypto), "ethaddress": bit(kCrypto),
 	"apikey": bit(kAPIKey), "accesstoken": bit(kJWT) | bit(kAPIKey) | bit(kGitHub), "idtoken": bit(kJWT),
-	"secretkey": bit(kAPIKey), "privatekey": bit(kPrivateKey), "accesskeyid": bit(kAWS),
+	"secretkey": bit(kAPIKey) | bit(kAWS), "privatekey": bit(kPrivateKey), "accesskeyid": bit(kAWS),
+	"secretaccesskey": bit(kAWS), "awssecretaccesskey": bit(kAWS),
 }
 
 // keyContext derives context bits from a JSON key such as

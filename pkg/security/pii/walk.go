@@ -65,6 +65,8 @@ type walker struct {
 	counts  Counts
 	path    []byte // dot-joined path of the current value, kept only with exclusions
 	matches []Match
+	masked  []byte // scratch: a masked string
+	lit     []byte // scratch: the masked string as a JSON literal
 }
 
 // frame is one open object or array.
@@ -167,9 +169,8 @@ func (w *walker) walk(src, key string, depth int) ([]byte, bool) {
 func (w *walker) member(src string, i int, f *frame, emit func(int, int, []byte)) (int, string) {
 	end := endOfString(src, i)
 	k := decodeString(src[i:end])
-	var buf [4]Match
-	if ms := w.m.d.Scan(k, buf[:0]); len(ms) > 0 {
-		emit(i, end, appendJSONString(nil, string(w.m.apply(nil, k, ms, &w.counts))))
+	if w.matches = w.m.d.Scan(k, w.matches[:0]); len(w.matches) > 0 {
+		emit(i, end, w.literal(k, w.matches))
 	}
 	f.key = k
 	if len(w.m.exclude) > 0 {
@@ -213,8 +214,15 @@ func (w *walker) stringValue(lit, key string, depth int) ([]byte, bool) {
 	if len(w.matches) == 0 {
 		return nil, false
 	}
-	masked := w.m.apply(make([]byte, 0, len(s)+32), s, w.matches, &w.counts)
-	return appendJSONString(nil, string(masked)), true
+	return w.literal(s, w.matches), true
+}
+
+// literal returns s with ms masked, as a JSON string literal. The result
+// is scratch space, valid until the next call.
+func (w *walker) literal(s string, ms []Match) []byte {
+	w.masked = w.m.apply(w.masked[:0], s, ms, &w.counts)
+	w.lit = appendJSONBytes(w.lit[:0], w.masked)
+	return w.lit
 }
 
 // number masks an integer literal long enough to be a phone, SSN or card
@@ -232,7 +240,7 @@ func (w *walker) number(lit, key string) ([]byte, bool) {
 	if len(w.matches) == 0 {
 		return nil, false
 	}
-	return appendJSONString(nil, string(w.m.apply(nil, lit, w.matches, &w.counts))), true
+	return w.literal(lit, w.matches), true
 }
 
 func looksLikeJSON(s string) bool {
@@ -263,9 +271,14 @@ func decodeString(lit string) string {
 	return body
 }
 
+// appendJSONBytes is appendJSONString for a byte slice.
+func appendJSONBytes(b, s []byte) []byte { return appendJSON(b, s) }
+
 // appendJSONString writes s as a JSON string, escaping only what JSON
 // requires (plus invalid UTF-8, as U+FFFD), so "<EMAIL>" stays readable.
-func appendJSONString(b []byte, s string) []byte {
+func appendJSONString(b []byte, s string) []byte { return appendJSON(b, s) }
+
+func appendJSON[S ~string | ~[]byte](b []byte, s S) []byte {
 	const hexd = "0123456789abcdef"
 	b = append(b, '"')
 	start := 0
@@ -293,7 +306,9 @@ func appendJSONString(b []byte, s string) []byte {
 			start = i
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
+		var buf [utf8.UTFMax]byte
+		n := copy(buf[:], s[i:])
+		r, size := utf8.DecodeRune(buf[:n])
 		if r == utf8.RuneError && size == 1 {
 			b = append(b, s[start:i]...)
 			b = append(b, `\ufffd`...)
