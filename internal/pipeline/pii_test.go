@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/escai-framework/escai/internal/broker/brokertest"
+	"github.com/escai-framework/escai/internal/pipeline"
 	"github.com/escai-framework/escai/internal/piiworker"
 	"github.com/escai-framework/escai/internal/stage"
 	"github.com/escai-framework/escai/pkg/events"
@@ -162,3 +163,35 @@ func TestPIIEndToEnd(t *testing.T) {
 
 func zapNop() *zap.Logger               { return zap.NewNop() }
 func newRegistry() *prometheus.Registry { return prometheus.NewRegistry() }
+
+// TestMaskerFromConfiguration: strategies, allow-list and exclusions set
+// through ESCAI_PII_* reach the masker the pii-worker uses.
+func TestMaskerFromConfiguration(t *testing.T) {
+	t.Parallel()
+	cfg := config.Default(config.ProfileTesting)
+	cfg.SecretKey = config.Secret(bytes.Repeat([]byte{3, 8, 5, 1}, 8))
+	cfg.PIIStrategies = "EMAIL=hash, *=redact"
+	cfg.PIIAllow = "support@acme.example"
+	cfg.PIIExclude = "tool_args.sql"
+	m, err := pipeline.NewMasker(&cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := m.MaskData([]byte(`{"a":"jane@example.com","b":"support@acme.example","c":"card 4111 1111 1111 1111","tool_args":{"sql":"SELECT 'x@y.com'"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"a":"<EMAIL:`, `"b":"support@acme.example"`, `"c":"card <CREDIT_CARD>"`, `"sql":"SELECT 'x@y.com'"`} {
+		if !bytes.Contains(out, []byte(want)) {
+			t.Errorf("masked data %s lacks %s", out, want)
+		}
+	}
+	cfg.PIIStrategies = "EMAIL"
+	if _, err := pipeline.NewMasker(&cfg); err == nil {
+		t.Error("a strategy without = was accepted")
+	}
+	cfg.PIIStrategies = "EMAIL=shred"
+	if _, err := pipeline.NewMasker(&cfg); err == nil {
+		t.Error("an unknown strategy was accepted")
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -84,7 +85,17 @@ func NewEnv(cfg *config.Config, log *zap.Logger, reg prometheus.Registerer) (*En
 // start-up), and, when a secret key is set, the keys of the hash and
 // encrypt strategies derived from it.
 func NewMasker(cfg *config.Config) (*pii.Masker, error) {
-	pc := pii.Config{Sensitivity: cfg.PIISensitivity}
+	pc := pii.Config{Sensitivity: cfg.PIISensitivity, Allow: splitList(cfg.PIIAllow), Exclude: splitList(cfg.PIIExclude)}
+	for _, kv := range splitList(cfg.PIIStrategies) {
+		typ, strategy, ok := strings.Cut(kv, "=")
+		if !ok {
+			return nil, fmt.Errorf("ESCAI_PII_STRATEGIES: %q is not TYPE=strategy", kv)
+		}
+		if pc.Strategies == nil {
+			pc.Strategies = map[string]pii.Strategy{}
+		}
+		pc.Strategies[strings.TrimSpace(typ)] = pii.Strategy(strings.TrimSpace(strategy))
+	}
 	if cfg.PIIPatternsFile != "" {
 		raw, err := os.ReadFile(cfg.PIIPatternsFile)
 		if err != nil {
@@ -126,6 +137,17 @@ func NewValidator(cfg *config.Config) (*validate.Validator, error) {
 		}
 	}
 	return validate.New(vc)
+}
+
+// splitList splits a comma-separated setting, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for item := range strings.SplitSeq(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }
 
 // IngestProcessor is the ingest processor of the NATS path (rate limited)

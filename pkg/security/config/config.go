@@ -236,6 +236,18 @@ type Config struct {
 	// (ESCAI_PII_PATTERNS_FILE), compiled at start; a bad file fails
 	// start-up. Optional.
 	PIIPatternsFile string
+	// PIIStrategies sets the masking strategy per type
+	// (ESCAI_PII_STRATEGIES, e.g. "EMAIL=hash,CREDIT_CARD=mask,*=redact";
+	// strategies mask, redact, hash, encrypt). Empty keeps the defaults:
+	// mask for personal data, redact for secrets.
+	PIIStrategies string
+	// PIIAllow lists values never masked, comma-separated
+	// (ESCAI_PII_ALLOW, e.g. a company support address; "re:" starts an RE2
+	// regex that must match the whole value).
+	PIIAllow string
+	// PIIExclude lists data paths neither scanned nor masked,
+	// comma-separated globs (ESCAI_PII_EXCLUDE, e.g. "tool_args.sql,**.trace_id").
+	PIIExclude string
 
 	// IngestHTTPAddr is where ingest serves HTTPS POST /v1/events
 	// (ESCAI_INGEST_HTTP_ADDR, host:port). Empty (the default) serves no

@@ -230,6 +230,9 @@ func TestEveryVariableIsRead(t *testing.T) {
 		"ESCAI_RATE_AGENT_BURST":      "14",
 		"ESCAI_VALIDATION_RULES_FILE": "/rules.yaml",
 		"ESCAI_PII_PATTERNS_FILE":     "/patterns.yaml",
+		"ESCAI_PII_STRATEGIES":        "EMAIL=hash",
+		"ESCAI_PII_ALLOW":             "support@acme.example",
+		"ESCAI_PII_EXCLUDE":           "tool_args.sql",
 		"ESCAI_INGEST_HTTP_ADDR":      ":8443",
 		"ESCAI_JWKS_FILE":             "/jwks.json",
 		"ESCAI_JWKS_URL":              "https://auth/jwks",
@@ -271,6 +274,7 @@ func TestEveryVariableIsRead(t *testing.T) {
 		MaxEventBytes: 2048, MaxEventDepth: 9, AuditPartitions: 7, DataDir: "/d",
 		RateTenant: 11, RateTenantBurst: 12, RateAgent: 13, RateAgentBurst: 14,
 		ValidationRulesFile: "/rules.yaml", PIIPatternsFile: "/patterns.yaml",
+		PIIStrategies: "EMAIL=hash", PIIAllow: "support@acme.example", PIIExclude: "tool_args.sql",
 		IngestHTTPAddr: ":8443", JWKSFile: "/jwks.json", JWKSURL: "https://auth/jwks",
 		JWTIssuer: "https://auth", JWTAudience: "ingest",
 	}
