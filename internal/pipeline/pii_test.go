@@ -15,8 +15,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/escai-framework/escai/internal/broker/brokertest"
-	"github.com/escai-framework/escai/internal/pipeline"
 	"github.com/escai-framework/escai/internal/piiworker"
+	"github.com/escai-framework/escai/internal/pipeline"
 	"github.com/escai-framework/escai/internal/stage"
 	"github.com/escai-framework/escai/pkg/events"
 	"github.com/escai-framework/escai/pkg/security/config"
