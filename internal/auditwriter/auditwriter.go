@@ -2,9 +2,10 @@
 // stream (ESCAI_CLEAN_<tenant>, discovered as tenants appear) and
 // ESCAI_SECURITY, appends each event to ESCAI_AUDIT on its partition subject
 // escai.audit.<p>, and indexes it in Redis by tenant and time before the
-// input is acked. At this step a record is the clean event as stored; the
-// hash chain, encryption and signed checkpoints of pkg/security/audit
-// replace it in the audit issue.
+// input is acked. Without Options.Sealing a record is the clean event as
+// stored; with it, a sealed record of pkg/security/audit (hash chain, MAC,
+// optional encryption; see Sealer). Signed checkpoints, restoring a chain
+// after a restart and fencing come in the next steps of the audit issue.
 package auditwriter
 
 import (
@@ -68,6 +69,10 @@ type Options struct {
 	// IndexTimeout bounds one Redis pipeline; it runs on a detached context
 	// so a shutdown cannot cut an index write in half. Default 5s.
 	IndexTimeout time.Duration
+	// Sealing, when set, writes sealed audit records (hash chain, MAC,
+	// optional encryption; see Sealer) instead of the raw clean event.
+	// Nil keeps raw records.
+	Sealing *SealingOptions
 }
 
 // Writer runs one stage runner per clean stream plus one on ESCAI_SECURITY.
@@ -77,6 +82,7 @@ type Writer struct {
 	opts    Options
 	log     *zap.Logger
 	metrics *stage.Metrics
+	sealer  *Sealer // nil without Options.Sealing
 
 	mu       sync.Mutex
 	runners  map[string]*stage.Runner
@@ -105,6 +111,13 @@ func Start(ctx context.Context, js jetstream.JetStream, rdb *redis.Client, opts 
 		stop:     make(chan struct{}),
 		kick:     make(chan struct{}, 1),
 		loopDone: make(chan struct{}),
+	}
+	if opts.Sealing != nil {
+		s, err := NewSealer(js, *opts.Sealing, opts.Partitions)
+		if err != nil {
+			return nil, err
+		}
+		w.sealer = s
 	}
 	if err := w.bind(ctx, events.StreamSecurity); err != nil {
 		return nil, err
@@ -173,6 +186,7 @@ func (w *Writer) bind(ctx context.Context, streamName string) error {
 	}
 	cfg := stage.Config{Name: "audit-writer", Stream: streamName, Consumer: Consumer, Batch: w.opts.Batch, Workers: w.opts.Workers}
 	p := NewProcessor(w.rdb, w.opts, streamName == events.StreamSecurity)
+	p.sealer = w.sealer // one Sealer for every stream: one chain per partition
 	r, err := stage.Start(ctx, w.js, p, cfg, w.log, w.metrics)
 	if err != nil {
 		return err
@@ -238,6 +252,7 @@ type Processor struct {
 	rdb      *redis.Client
 	opts     Options
 	security bool
+	sealer   *Sealer // nil: raw records
 }
 
 var (
@@ -258,8 +273,17 @@ func NewProcessor(rdb *redis.Client, opts Options, security bool) *Processor {
 	return &Processor{rdb: rdb, opts: opts, security: security}
 }
 
+// NewSealingProcessor returns a processor that writes sealed records with
+// s (see Sealer). Every processor that can see events of one partition
+// must share one Sealer; opts.Sealing is ignored here, s carries it.
+func NewSealingProcessor(rdb *redis.Client, opts Options, security bool, s *Sealer) *Processor {
+	p := NewProcessor(rdb, opts, security)
+	p.sealer = s
+	return p
+}
+
 // Process implements stage.Processor.
-func (p *Processor) Process(_ context.Context, in *stage.Message) ([]stage.Output, error) {
+func (p *Processor) Process(ctx context.Context, in *stage.Message) ([]stage.Output, error) {
 	var (
 		ev  *events.Envelope
 		err error
@@ -273,6 +297,13 @@ func (p *Processor) Process(_ context.Context, in *stage.Message) ([]stage.Outpu
 		return nil, stage.Permanent(events.Code(err), events.FieldOf(err), err)
 	}
 	part := Partition(ev.Tenant, ev.AgentID, p.opts.Partitions)
+	if p.sealer != nil {
+		out, err := p.sealer.seal(ctx, in, ev, part)
+		if err != nil {
+			return nil, err
+		}
+		return []stage.Output{out}, nil
+	}
 	h := nats.Header{}
 	h.Set(HeaderTenant, ev.Tenant)
 	h.Set(HeaderAgent, ev.AgentID)
