@@ -71,12 +71,11 @@ type SealingOptions struct {
 // the chain order: lane A could seal pseq 5, lane B seal and publish pseq 6,
 // and A publish 5 after it (REORDER). The Sealer therefore publishes each
 // record itself, asynchronously but while still holding the partition lock,
-// on the runtime's own JetStream handle: records leave the connection in
-// pseq order. The runtime then publishes the same output again with the same
-// Nats-Msg-Id (origin#pseq); the broker deduplicates it and answers with the
-// first copy's sequence, which is what Commit indexes. The cost is one
-// duplicate publish per record; a hook in the stage runtime (publish under
-// the processor's lock) would remove it.
+// on the runtime's own JetStream handle, so records leave the connection in
+// pseq order, and hands the runtime the PubAck future (stage.Output.Future)
+// to wait for instead of publishing again. Only when that publish cannot be
+// issued does the runtime publish the output itself, with the same
+// Nats-Msg-Id (origin#pseq).
 //
 // Redelivery. A redelivered input (same stream and sequence) is answered with
 // the record already sealed for it, byte for byte, as long as it is within
@@ -234,14 +233,17 @@ func (s *Sealer) seal(ctx context.Context, in *stage.Message, ev *events.Envelop
 	}
 	ps.remember(pos, out, s.window)
 
-	// Issue the publish while the lock is held so records leave the
-	// connection in pseq order; the runtime's own publish of out is then a
-	// deduplicated repeat. A failure here is not fatal: the runtime's
-	// publish is the one whose PubAck counts.
-	first := cloneOutput(out)
-	_, _ = s.js.PublishMsgAsync(&nats.Msg{Subject: first.Subject, Data: first.Data, Header: first.Header},
-		jetstream.WithMsgID(first.MsgID), jetstream.WithStallWait(5*time.Second))
-	return cloneOutput(out), nil
+	// Publish while the lock is held so records reach the broker in pseq
+	// order; the runtime waits for this PubAck instead of publishing again.
+	// If the publish cannot even be issued, the runtime publishes the output
+	// itself (same Msg-Id).
+	ret := cloneOutput(out)
+	f, err := s.js.PublishMsgAsync(&nats.Msg{Subject: ret.Subject, Data: ret.Data, Header: ret.Header},
+		jetstream.WithMsgID(ret.MsgID), jetstream.WithStallWait(5*time.Second))
+	if err == nil {
+		ret.Future = f
+	}
+	return ret, nil
 }
 
 // checkEmpty refuses to start a chain at pseq 0 on a partition subject that

@@ -108,7 +108,7 @@ func TestSealedRecordsVerify(t *testing.T) {
 				t.Fatal(err)
 			}
 			if info.State.Msgs != n {
-				t.Fatalf("ESCAI_AUDIT holds %d records, want %d (the duplicate publish must deduplicate)", info.State.Msgs, n)
+				t.Fatalf("ESCAI_AUDIT holds %d records, want %d", info.State.Msgs, n)
 			}
 
 			verifyAudit(t, js, sealer.Keys(), sealer.KeyRing(), "escai", sealPartitions, encrypt, want)

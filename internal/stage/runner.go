@@ -339,6 +339,10 @@ func (r *Runner) process(ctx context.Context, it *item) {
 
 func (r *Runner) publish(it *item) {
 	for _, o := range it.outs {
+		if o.Future != nil {
+			it.futs = append(it.futs, o.Future)
+			continue
+		}
 		if o.MsgID == "" {
 			it.retry = fmt.Errorf("stage %s: output to %q has no Msg-Id", r.cfg.Name, o.Subject)
 			return

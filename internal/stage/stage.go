@@ -32,6 +32,11 @@ type Output struct {
 	MsgID string
 	// Opts are extra publish options (expectations for fenced appends).
 	Opts []jetstream.PublishOpt
+	// Future, when set, means the processor already published this output
+	// itself (to keep an order only it can guarantee, such as a hash chain
+	// under its lock); the runtime waits for this PubAck instead of
+	// publishing. A future can be awaited once: never return it twice.
+	Future jetstream.PubAckFuture
 }
 
 // Processor turns one input into zero or more outputs. It must not block on
