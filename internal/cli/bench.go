@@ -125,7 +125,7 @@ it loads a running pipeline at ESCAI_NATS_URL / ESCAI_REDIS_URL.`,
 // otherwise, so piped output is only the result.
 func progressPrinter(w io.Writer) func(bench.Progress) {
 	f, ok := w.(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) {
+	if !ok || !isTerminal(f) {
 		return nil
 	}
 	return func(p bench.Progress) {
@@ -172,3 +172,5 @@ func provisionBenchTenant(ctx context.Context, p *process, nc *nats.Conn, tenant
 	}
 	return fmt.Errorf("bench: no audit writer is reading %s", stream)
 }
+
+func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }

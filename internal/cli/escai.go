@@ -24,7 +24,7 @@ func NewEscai() *cobra.Command {
 		SilenceErrors: true,
 		Version:       Version,
 	}
-	root.AddCommand(newDev(), newStreams(), newBench(), newConfigCmd(), newValidateCmd(), newPIICmd())
+	root.AddCommand(newDev(), newStreams(), newBench(), newConfigCmd(), newValidateCmd(), newPIICmd(), newAuditCmd())
 	return root
 }
 
