@@ -32,11 +32,9 @@ const CodeAuditInvalidInput = "audit_invalid_input"
 // record again instead of a second one.
 const DefaultRedeliveryWindow = 4096
 
-// ErrPartitionNotEmpty means a Sealer was about to start a partition's chain
-// at pseq 0 while ESCAI_AUDIT already holds records on its subject. Without
-// RestoreAppender (the next step) continuing would fork the chain, so the
-// input is retried instead (and dead-lettered after max_deliver).
-var ErrPartitionNotEmpty = errors.New("auditwriter: audit partition already holds records; restoring the chain is not implemented yet")
+// DefaultRestoreTimeout bounds reading a partition's records when a Sealer
+// restores its chain at the partition's first use.
+const DefaultRestoreTimeout = 2 * time.Minute
 
 // SealingOptions turn on sealed records (pkg/security/audit record format
 // v1) instead of the raw clean event. Nil Options.Sealing keeps raw records.
@@ -80,13 +78,20 @@ type SealingOptions struct {
 // Redelivery. A redelivered input (same stream and sequence) is answered with
 // the record already sealed for it, byte for byte, as long as it is within
 // the last RedeliveryWindow records of its partition, so redelivery never
-// appends a duplicate to the chain. Open problems for the next step: a
-// redelivery after a process restart (the new process would start the chain
-// again; the Sealer refuses with ErrPartitionNotEmpty instead), a publish that
-// was lost while later records were stored (the republished record lands
-// after them), and two writers on one partition. All three need
-// RestoreAppender from the stream tail plus publishing with the expected last
-// subject sequence, and a partition lease.
+// appends a duplicate to the chain.
+//
+// Restart. At a partition's first use the Sealer reads every record stored on
+// escai.audit.<p> and continues the chain with audit.RestoreAppender (there
+// are no checkpoints yet, so the replay starts at pseq 0). The last
+// RedeliveryWindow replayed records are remembered by their source position
+// (headers Escai-Source-Stream and Escai-Source-Sequence), so an input sealed before the restart
+// and redelivered after it gets its stored record again (same Msg-Id: the
+// runtime's publish is deduplicated) instead of a second one. Open problems
+// for the next step: a publish that was lost while later records were stored
+// (the republished record lands after them), a redelivered record whose
+// republish falls outside the stream's duplicate window, and two writers on
+// one partition; they need publishing with the expected last subject
+// sequence and a partition lease.
 type Sealer struct {
 	js     jetstream.JetStream
 	opts   SealingOptions
@@ -199,14 +204,14 @@ func (s *Sealer) seal(ctx context.Context, in *stage.Message, ev *events.Envelop
 		return cloneOutput(out), nil
 	}
 	if ps.app == nil {
-		if err := s.checkEmpty(ctx, part); err != nil {
+		app, err := s.restore(ctx, ps, part)
+		if err != nil {
 			return stage.Output{}, err
 		}
-		app, err := audit.NewAppender(s.appenderConfig(part))
-		if err != nil {
-			return stage.Output{}, fmt.Errorf("auditwriter: partition %d: %w", part, err)
-		}
 		ps.app = app
+		if out, ok := ps.seen[pos]; ok {
+			return cloneOutput(out), nil
+		}
 	}
 	recs, err := ps.app.Append([]audit.Input{input})
 	if err != nil {
@@ -244,24 +249,6 @@ func (s *Sealer) seal(ctx context.Context, in *stage.Message, ev *events.Envelop
 		ret.Future = f
 	}
 	return ret, nil
-}
-
-// checkEmpty refuses to start a chain at pseq 0 on a partition subject that
-// already holds messages (see ErrPartitionNotEmpty).
-func (s *Sealer) checkEmpty(ctx context.Context, part int) error {
-	stream, err := s.js.Stream(ctx, events.StreamAudit)
-	if err != nil {
-		return fmt.Errorf("auditwriter: %s: %w", events.StreamAudit, err)
-	}
-	_, err = stream.GetLastMsgForSubject(ctx, events.AuditSubject(part))
-	switch {
-	case errors.Is(err, jetstream.ErrMsgNotFound):
-		return nil
-	case err != nil:
-		return fmt.Errorf("auditwriter: last record of partition %d: %w", part, err)
-	default:
-		return fmt.Errorf("%w (partition %d)", ErrPartitionNotEmpty, part)
-	}
 }
 
 // remember keeps out for pos, forgetting the oldest entry beyond window.
