@@ -373,10 +373,14 @@ func (e *Envelope) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// appendString writes s as a JSON string. Only what JSON requires is
-// escaped (plus invalid UTF-8, replaced like encoding/json does), so the
-// output is what a reader decodes back to s.
-func appendString(b []byte, s string) []byte {
+// appendString writes s as a JSON string.
+func appendString(b []byte, s string) []byte { return AppendJSONString(b, s) }
+
+// AppendJSONString appends s as a JSON string. Only what JSON requires is
+// escaped (plus invalid UTF-8, replaced by U+FFFD as encoding/json does), so
+// the output is what a reader decodes back to s. Stages that rewrite JSON
+// share it so every escaping decision is made in one place.
+func AppendJSONString[S ~string | ~[]byte](b []byte, s S) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
 	start := 0
@@ -404,7 +408,9 @@ func appendString(b []byte, s string) []byte {
 			start = i
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
+		var buf [utf8.UTFMax]byte
+		n := copy(buf[:], s[i:])
+		r, size := utf8.DecodeRune(buf[:n])
 		if r == utf8.RuneError && size == 1 {
 			b = append(b, s[start:i]...)
 			b = append(b, `\ufffd`...)
