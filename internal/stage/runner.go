@@ -191,7 +191,13 @@ func (r *Runner) Drain(ctx context.Context) error {
 		r.closeQuit()
 		r.cancelWork()
 		if nc := r.js.Conn(); nc != nil && !nc.IsClosed() {
-			if err := nc.FlushWithContext(ctx); err != nil && r.drainErr == nil {
+			fctx := ctx
+			if _, ok := ctx.Deadline(); !ok { // FlushWithContext insists on one
+				var cancel context.CancelFunc
+				fctx, cancel = context.WithTimeout(ctx, 10*time.Second)
+				defer cancel()
+			}
+			if err := nc.FlushWithContext(fctx); err != nil && r.drainErr == nil {
 				r.drainErr = fmt.Errorf("stage %s: flush acks: %w", r.cfg.Name, err)
 			}
 		}

@@ -8,7 +8,10 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
 
+	"github.com/escai-framework/escai/internal/broker/brokertest"
 	"github.com/escai-framework/escai/internal/stage"
 	"github.com/escai-framework/escai/internal/stage/stagetest"
 	"github.com/escai-framework/escai/pkg/events"
@@ -73,5 +76,20 @@ func TestConfigValidate(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate() = %v, missing %q", err, want)
 		}
+	}
+}
+
+// TestDrainWithoutDeadline: a caller's context without a deadline must
+// not fail the drain (the ack flush needs one; the runner brings its own).
+func TestDrainWithoutDeadline(t *testing.T) {
+	srv := brokertest.StartNode(t)
+	js := brokertest.JetStream(t, brokertest.Connect(t, srv))
+	brokertest.Apply(t, js)
+	r, err := stage.Start(context.Background(), js, forward(t, js), stage.Config{Name: "forward", Stream: events.StreamIn, Consumer: "ingest"}, zap.NewNop(), stage.NewMetrics(prometheus.NewRegistry()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Drain(context.Background()); err != nil {
+		t.Fatalf("Drain(context.Background()) = %v", err)
 	}
 }

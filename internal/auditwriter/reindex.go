@@ -1,0 +1,142 @@
+package auditwriter
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/escai-framework/escai/pkg/events"
+)
+
+// recordSubjects matches the records of every partition, escai.audit.<p>,
+// and not the checkpoints on escai.audit.checkpoint.<p>.
+const recordSubjects = "escai.audit.*"
+
+// LastIndexedKey holds the highest ESCAI_AUDIT sequence the index has seen,
+// so a writer can tell an index that lost its data (Redis restarted empty)
+// from one that is current.
+const LastIndexedKey = "escai:audit:last_indexed_seq"
+
+// raiseLastIndexed sets LastIndexedKey to seq unless it is already higher;
+// runners commit concurrently, so a plain SET could move it backwards.
+var raiseLastIndexed = redis.NewScript(`
+local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tonumber(ARGV[1]) > cur then redis.call('SET', KEYS[1], ARGV[1]) end
+return 0`)
+
+// Reindex rebuilds the Redis index from the audit stream, from stream
+// sequence from (1 for everything) to the stream's last record at the
+// start of the call. The index is idempotent (sets keyed by sequence), so
+// reindexing what is already there changes nothing. progress, when set, is
+// called after every batch with the records indexed so far.
+func Reindex(ctx context.Context, js jetstream.JetStream, rdb *redis.Client, from uint64, progress func(n uint64)) (uint64, error) {
+	stream, err := js.Stream(ctx, events.StreamAudit)
+	if err != nil {
+		return 0, fmt.Errorf("reindex: %w", err)
+	}
+	info, err := stream.Info(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("reindex: %w", err)
+	}
+	last := info.State.LastSeq
+	if from == 0 {
+		from = 1
+	}
+	if info.State.Msgs == 0 || from > last {
+		return 0, nil
+	}
+	cons, err := js.OrderedConsumer(ctx, events.StreamAudit, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{recordSubjects},
+		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:    from,
+		HeadersOnly:    true, // the index is built from headers alone
+	})
+	if err != nil {
+		return 0, fmt.Errorf("reindex: %w", err)
+	}
+	var n uint64
+	for {
+		batch, err := cons.Fetch(1000, jetstream.FetchMaxWait(2*time.Second))
+		if err != nil {
+			return n, fmt.Errorf("reindex: %w", err)
+		}
+		pipe := rdb.Pipeline()
+		var seen, maxSeq uint64
+		for m := range batch.Messages() {
+			meta, err := m.Metadata()
+			if err != nil {
+				return n, err
+			}
+			seen++
+			maxSeq = max(maxSeq, meta.Sequence.Stream)
+			if meta.Sequence.Stream > last {
+				continue
+			}
+			indexRecord(ctx, pipe, m.Headers(), meta.Sequence.Stream)
+			n++
+		}
+		if err := batch.Error(); err != nil {
+			return n, fmt.Errorf("reindex: %w", err)
+		}
+		if seen > 0 {
+			raiseLastIndexed.Eval(ctx, pipe, []string{LastIndexedKey}, min(maxSeq, last))
+			if _, err := pipe.Exec(ctx); err != nil {
+				return n, fmt.Errorf("reindex: redis: %w", err)
+			}
+			if progress != nil {
+				progress(n)
+			}
+		}
+		if seen == 0 || maxSeq >= last {
+			return n, nil
+		}
+	}
+}
+
+// indexRecord queues the index entries of one audit record: the tenant's
+// time index and the event-id lookup, both keyed by its stream sequence.
+func indexRecord(ctx context.Context, pipe redis.Pipeliner, h interface{ Get(string) string }, seq uint64) {
+	tenant := h.Get(HeaderTenant)
+	if !events.ValidIdentifier(tenant) {
+		return // not a record this writer produced; nothing to index
+	}
+	score, err := strconv.ParseFloat(h.Get(HeaderEventTime), 64)
+	if err != nil {
+		score = 0
+	}
+	s := strconv.FormatUint(seq, 10)
+	pipe.ZAdd(ctx, TenantIndexKey(tenant), redis.Z{Score: score, Member: s})
+	pipe.HSet(ctx, EventIndexKey(tenant), h.Get(HeaderAgent)+"/"+h.Get(HeaderEventID), s)
+}
+
+// IndexBehind reports from which stream sequence the index must be rebuilt
+// (0 when it is current): the index lost its data, or never saw records
+// the stream holds.
+func IndexBehind(ctx context.Context, js jetstream.JetStream, rdb *redis.Client) (uint64, error) {
+	stream, err := js.Stream(ctx, events.StreamAudit)
+	if err != nil {
+		return 0, err
+	}
+	info, err := stream.Info(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if info.State.Msgs == 0 {
+		return 0, nil
+	}
+	v, err := rdb.Get(ctx, LastIndexedKey).Uint64()
+	if err == redis.Nil {
+		return info.State.FirstSeq, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if v < info.State.LastSeq {
+		return v + 1, nil
+	}
+	return 0, nil
+}
