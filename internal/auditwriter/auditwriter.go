@@ -4,8 +4,9 @@
 // escai.audit.<p>, and indexes it in Redis by tenant and time before the
 // input is acked. Without Options.Sealing a record is the clean event as
 // stored; with it, a sealed record of pkg/security/audit (hash chain, MAC,
-// optional encryption; see Sealer). Signed checkpoints, restoring a chain
-// after a restart and fencing come in the next steps of the audit issue.
+// optional encryption, signed checkpoints on escai.audit.checkpoint.<p>; see
+// Sealer). Fencing (expected last subject sequence, partition leases) comes
+// in a next step of the audit issue.
 package auditwriter
 
 import (
@@ -242,6 +243,12 @@ func (w *Writer) Drain(ctx context.Context) error {
 		})
 	}
 	wg.Wait()
+	if w.sealer != nil {
+		// No input is processed any more: anchor every partition's tail.
+		if err := w.sealer.Flush(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	return errors.Join(errs...)
 }
 

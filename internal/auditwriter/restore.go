@@ -18,6 +18,9 @@ import (
 // restore returns the Appender of a partition at its first use: a new chain
 // when escai.audit.<part> is empty, otherwise the chain continued from every
 // stored record (audit.RestoreAppender without a checkpoint, so from pseq 0).
+// It reads exactly escai.audit.<part>: the partition's checkpoints, on
+// escai.audit.checkpoint.<part> in the same stream, are never replayed as
+// records.
 // The replayed records are remembered in ps by source position for
 // redeliveries. Called with ps.mu held.
 //

@@ -10,6 +10,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/escai-framework/escai/internal/stage"
 	"github.com/escai-framework/escai/pkg/events"
@@ -21,6 +22,8 @@ import (
 const (
 	HeaderPartition = "Escai-Audit-Partition"
 	HeaderPSeq      = "Escai-Audit-Pseq"
+	// HeaderCheckpointSize is the tree size of a checkpoint message.
+	HeaderCheckpointSize = "Escai-Audit-Checkpoint-Size"
 )
 
 // CodeAuditInvalidInput is the reject code of an event the audit library
@@ -57,6 +60,15 @@ type SealingOptions struct {
 	RedeliveryWindow int
 	// Now is the sealing clock; time.Now when nil.
 	Now func() time.Time
+	// CheckpointEvery is how many records a partition gets before the
+	// Sealer publishes a signed checkpoint on CheckpointSubject(p), right
+	// after the record that reaches it. Default DefaultCheckpointEvery.
+	CheckpointEvery int
+	// CheckpointSigners sign the checkpoints. Default: the signer
+	// DerivedKeys.CheckpointSigner(DefaultCheckpointKeyName) derived from
+	// Master, the key `escai audit verify` trusts. In production give the
+	// checkpointer its own key (see audit.DerivedKeys.CheckpointSigner).
+	CheckpointSigners []note.Signer
 }
 
 // Sealer owns the Appender of every partition of one writer process. All
@@ -75,14 +87,23 @@ type SealingOptions struct {
 // issued does the runtime publish the output itself, with the same
 // Nats-Msg-Id (origin#pseq).
 //
+// Checkpoints. Once a partition has CheckpointEvery records since its last
+// checkpoint, the Sealer signs one (audit.Appender.Checkpoint) and publishes
+// it on CheckpointSubject(p) with Msg-Id "<origin>#cp#<size>", right after
+// the record that reached it and under the same lock, so every checkpoint
+// follows the records it covers. Flush (called by Writer.Drain) checkpoints
+// the rest. A verifier that reads them detects a truncated tail up to the
+// newest stored checkpoint.
+//
 // Redelivery. A redelivered input (same stream and sequence) is answered with
 // the record already sealed for it, byte for byte, as long as it is within
 // the last RedeliveryWindow records of its partition, so redelivery never
 // appends a duplicate to the chain.
 //
 // Restart. At a partition's first use the Sealer reads every record stored on
-// escai.audit.<p> and continues the chain with audit.RestoreAppender (there
-// are no checkpoints yet, so the replay starts at pseq 0). The last
+// escai.audit.<p> (exactly that subject: checkpoints on
+// escai.audit.checkpoint.<p> are not records) and continues the chain with
+// audit.RestoreAppender from pseq 0. The last
 // RedeliveryWindow replayed records are remembered by their source position
 // (headers Escai-Source-Stream and Escai-Source-Sequence), so an input sealed before the restart
 // and redelivered after it gets its stored record again (same Msg-Id: the
@@ -93,12 +114,14 @@ type SealingOptions struct {
 // one partition; they need publishing with the expected last subject
 // sequence and a partition lease.
 type Sealer struct {
-	js     jetstream.JetStream
-	opts   SealingOptions
-	parts  int
-	keys   *audit.DerivedKeys
-	ring   *audit.KeyRing
-	window int
+	js      jetstream.JetStream
+	opts    SealingOptions
+	parts   int
+	keys    *audit.DerivedKeys
+	ring    *audit.KeyRing
+	window  int
+	every   uint64
+	signers []note.Signer
 
 	mu    sync.Mutex
 	state map[int]*partitionState
@@ -131,7 +154,19 @@ func NewSealer(js jetstream.JetStream, opts SealingOptions, partitions int) (*Se
 	if opts.RedeliveryWindow <= 0 {
 		opts.RedeliveryWindow = DefaultRedeliveryWindow
 	}
+	if opts.CheckpointEvery <= 0 {
+		opts.CheckpointEvery = DefaultCheckpointEvery
+	}
 	s := &Sealer{js: js, opts: opts, parts: partitions, keys: keys, window: opts.RedeliveryWindow, state: map[int]*partitionState{}}
+	s.every = uint64(opts.CheckpointEvery)
+	s.signers = opts.CheckpointSigners
+	if len(s.signers) == 0 {
+		signer, _, err := keys.CheckpointSigner(DefaultCheckpointKeyName)
+		if err != nil {
+			return nil, fmt.Errorf("auditwriter: checkpoint signer: %w", err)
+		}
+		s.signers = []note.Signer{signer}
+	}
 	if opts.Encrypt {
 		s.ring = opts.Keys
 		if s.ring == nil {
@@ -245,8 +280,17 @@ func (s *Sealer) seal(ctx context.Context, in *stage.Message, ev *events.Envelop
 	ret := cloneOutput(out)
 	f, err := s.js.PublishMsgAsync(&nats.Msg{Subject: ret.Subject, Data: ret.Data, Header: ret.Header},
 		jetstream.WithMsgID(ret.MsgID), jetstream.WithStallWait(5*time.Second))
-	if err == nil {
-		ret.Future = f
+	if err != nil {
+		// The runtime publishes the record itself, later: a checkpoint
+		// now could reach the stream before the record it covers.
+		return ret, nil
+	}
+	ret.Future = f
+	if ps.app.SinceCheckpoint() >= s.every {
+		// Right after the record, still under the lock: the checkpoint
+		// follows the record it covers. A lost checkpoint is not an
+		// error of this input; the next one (or Flush) covers it.
+		_, _ = s.checkpointLocked(ps, part)
 	}
 	return ret, nil
 }

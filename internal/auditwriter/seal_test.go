@@ -227,6 +227,13 @@ func TestWriterSealing(t *testing.T) {
 	if err := w.Drain(dctx); err != nil {
 		t.Fatal(err)
 	}
+	// Drain anchored every partition's tail with a checkpoint (Flush).
+	for part := range sealPartitions {
+		recs, cps := len(readSubject(t, js, events.AuditSubject(part))), len(readSubject(t, js, auditwriter.CheckpointSubject(part)))
+		if (recs > 0) != (cps == 1) {
+			t.Fatalf("partition %d: %d records, %d checkpoints after Drain", part, recs, cps)
+		}
+	}
 	verifyAudit(t, js, keys, ring, "audit.test", sealPartitions, true, want)
 }
 

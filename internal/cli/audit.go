@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/escai-framework/escai/internal/auditwriter"
 	"github.com/escai-framework/escai/pkg/events"
 	"github.com/escai-framework/escai/pkg/security/audit"
 )
@@ -29,9 +30,14 @@ func newAuditCmd() *cobra.Command {
 // finding of any partition (named with its partition, pseq, stream sequence
 // and code).
 //
-// Not yet: checkpoints (the writer does not publish them yet, so the tail of
-// a partition is not anchored: a truncated tail is not detected), decryption
-// checks (data keys are not persisted yet), --trusted checkpoint files.
+// Before the records of partition p it reads the signed checkpoints on
+// escai.audit.checkpoint.<p> (trusted key: the "escai-audit" signer derived
+// from ESCAI_SECRET_KEY), so a truncated tail is reported as TRUNCATED up to
+// the newest stored checkpoint; records after it are only chain-checked.
+//
+// Not yet: decryption checks (data keys are not persisted yet), --trusted
+// checkpoint files exported out of the writer's reach (checkpoints read from
+// the same stream do not protect against whoever can rewrite the stream).
 func newAuditVerify() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "verify",
@@ -56,7 +62,7 @@ func newAuditVerify() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		_, vkey, err := keys.CheckpointSigner("escai-audit")
+		_, vkey, err := keys.CheckpointSigner(auditwriter.DefaultCheckpointKeyName)
 		if err != nil {
 			return err
 		}
@@ -110,45 +116,87 @@ func verifyPartition(ctx context.Context, js jetstream.JetStream, logName string
 	if err != nil {
 		return nil, err
 	}
-	subject := events.AuditSubject(p)
 	stream, err := js.Stream(ctx, events.StreamAudit)
 	if err != nil {
 		return nil, err
 	}
-	info, err := stream.Info(ctx, jetstream.WithSubjectFilter(subject))
-	if err != nil {
-		return nil, err
-	}
-	want := info.State.Subjects[subject]
-	if want > 0 {
-		cons, err := js.OrderedConsumer(ctx, events.StreamAudit, jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}})
+	// Checkpoints first, oldest first, then the records: the Verifier
+	// matches roots as the replay reaches each checkpoint's size and
+	// reports TRUNCATED when the newest one covers records the stream no
+	// longer has. Both subjects are filtered exactly.
+	var bad *audit.Finding
+	err = replaySubject(ctx, js, stream, auditwriter.CheckpointSubject(p), func(data []byte, seq uint64) bool {
+		e, err := audit.ParseCheckpointEntry(data)
 		if err != nil {
-			return nil, err
+			bad = &audit.Finding{Code: audit.CodeMalformed, Origin: audit.Origin(logName, uint32(p)), Partition: uint32(p), StreamSeq: seq,
+				Detail: fmt.Sprintf("checkpoint message is not a checkpoint entry: %v", err)}
+			return false
 		}
-		for seen := uint64(0); seen < want; {
-			batch, err := cons.Fetch(int(min(1000, want-seen)), jetstream.FetchMaxWait(5*time.Second))
-			if err != nil {
-				return nil, err
-			}
-			got := 0
-			for m := range batch.Messages() {
-				meta, err := m.Metadata()
-				if err != nil {
-					return nil, err
-				}
-				v.Feed(m.Data(), meta.Sequence.Stream)
-				seen++
-				got++
-			}
-			if got == 0 {
-				return nil, fmt.Errorf("partition %d: replay stalled after %d of %d records", p, seen, want)
-			}
+		return v.AddCheckpoint(*e, seq) == nil
+	}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("partition %d: checkpoints: %w", p, err)
+	}
+	if bad == nil && v.Finding() == nil {
+		err = replaySubject(ctx, js, stream, events.AuditSubject(p), func(data []byte, seq uint64) bool {
+			v.Feed(data, seq)
+			return true
+		}, func(seen uint64) {
 			if progress != nil {
 				progress(p, seen)
 			}
+		})
+		if err != nil {
+			return nil, fmt.Errorf("partition %d: %w", p, err)
 		}
 	}
-	return v.Finish(), nil
+	rep := v.Finish()
+	if bad != nil && rep.Finding == nil {
+		rep.Status, rep.Finding = "FAILED", bad
+	}
+	return rep, nil
+}
+
+// replaySubject hands every message stored on subject (exactly) to fn in
+// stream order, until fn returns false.
+func replaySubject(ctx context.Context, js jetstream.JetStream, stream jetstream.Stream, subject string, fn func(data []byte, streamSeq uint64) bool, progress func(seen uint64)) error {
+	info, err := stream.Info(ctx, jetstream.WithSubjectFilter(subject))
+	if err != nil {
+		return err
+	}
+	want := info.State.Subjects[subject]
+	if want == 0 {
+		return nil
+	}
+	cons, err := js.OrderedConsumer(ctx, events.StreamAudit, jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}})
+	if err != nil {
+		return err
+	}
+	for seen := uint64(0); seen < want; {
+		batch, err := cons.Fetch(int(min(1000, want-seen)), jetstream.FetchMaxWait(5*time.Second))
+		if err != nil {
+			return err
+		}
+		got := 0
+		for m := range batch.Messages() {
+			meta, err := m.Metadata()
+			if err != nil {
+				return err
+			}
+			seen++
+			got++
+			if !fn(m.Data(), meta.Sequence.Stream) {
+				return nil
+			}
+		}
+		if got == 0 {
+			return fmt.Errorf("%s: replay stalled after %d of %d messages", subject, seen, want)
+		}
+		if progress != nil {
+			progress(seen)
+		}
+	}
+	return nil
 }
 
 func printVerify(w io.Writer, r *audit.Report, asJSON bool) error {
@@ -160,7 +208,12 @@ func printVerify(w io.Writer, r *audit.Report, asJSON bool) error {
 		_, err := fmt.Fprintf(w, "partition %d: %s at pseq %d (stream seq %d): %s\n", r.Partition, f.Code, f.PSeq, f.StreamSeq, f.Detail)
 		return err
 	}
-	_, err := fmt.Fprintf(w, "partition %d: OK, %d records (tail not anchored: no checkpoints yet)\n", r.Partition, r.RecordsSeen)
+	if r.Checkpoint == nil {
+		_, err := fmt.Fprintf(w, "partition %d: OK, %d records (tail not anchored: no checkpoints yet)\n", r.Partition, r.RecordsSeen)
+		return err
+	}
+	_, err := fmt.Fprintf(w, "partition %d: OK, %d records, %d checkpoints (%d roots matched), %d records after the newest checkpoint (not yet anchored)\n",
+		r.Partition, r.RecordsSeen, r.CheckpointsAccepted, r.RootsMatched, r.Unanchored)
 	return err
 }
 

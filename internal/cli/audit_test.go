@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/escai-framework/escai/internal/auditwriter"
 	"github.com/escai-framework/escai/internal/broker/brokertest"
 	"github.com/escai-framework/escai/pkg/events"
 	"github.com/escai-framework/escai/pkg/security/audit"
@@ -77,4 +79,95 @@ func TestAuditVerify(t *testing.T) {
 	if !strings.Contains(out, "at pseq 20") {
 		t.Fatalf("the finding does not name the pseq of the forged record:\n%s", out)
 	}
+}
+
+// TestAuditVerifyCheckpoints stores records and signed checkpoints of one
+// partition (escai.audit.0 and escai.audit.checkpoint.0) and checks that
+// escai audit verify anchors the tail with them (exit 0, roots matched),
+// then that a checkpoint covering records the stream does not hold (the
+// stream denies deletes: a truncated tail is simulated by never storing it)
+// fails with TRUNCATED at the first missing pseq.
+func TestAuditVerifyCheckpoints(t *testing.T) {
+	const key = "0f1e2d3c4b5a69788796a5b4c3d2e1f00112233445566778899aabbccddeeff0"
+	t.Setenv("ESCAI_SECRET_KEY", key)
+	cfg, err := config.Load(func(k string) (string, bool) {
+		if k == "ESCAI_SECRET_KEY" {
+			return key, true
+		}
+		return "", false
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := audit.DeriveKeys(cfg.SecretKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, _, err := keys.CheckpointSigner(auditwriter.DefaultCheckpointKeyName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := brokertest.StartNode(t)
+	js := brokertest.JetStream(t, brokertest.Connect(t, srv))
+	brokertest.Apply(t, js)
+	ctx := context.Background()
+	app, err := audit.NewAppender(audit.AppenderConfig{Origin: audit.Origin("escai", 0), Partition: 0, WriterID: "test", IntegrityKey: keys.Integrity})
+	if err != nil {
+		t.Fatal(err)
+	}
+	appendN := func(n int, store bool) {
+		for range n {
+			i := app.Head().Next
+			recs, err := app.Append([]audit.Input{{EventID: fmt.Sprintf("e-%d", i), Tenant: "acme", Agent: "agent-1", EventType: "escai.tool.call", Source: "ESCAI_CLEAN_acme", SourceSeq: i + 1, Payload: []byte(`{"n":1}`)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if store {
+				if _, err := js.Publish(ctx, events.AuditSubject(0), recs[0].Bytes()); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	checkpoint := func() {
+		e, err := app.Checkpoint(time.Now(), signer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := e.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := js.Publish(ctx, auditwriter.CheckpointSubject(0), data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 3 {
+		appendN(10, true)
+		checkpoint()
+	}
+	appendN(2, true) // not yet anchored
+	run := func() (int, string) {
+		cmd := NewEscai()
+		var out bytes.Buffer
+		cmd.SetOut(&out)
+		cmd.SetErr(&out)
+		cmd.SetArgs([]string{"audit", "verify", "--nats-url", srv.ClientURL(), "--audit-partitions", "1"})
+		return Execute(cmd), out.String()
+	}
+	code, out := run()
+	if code != 0 || !strings.Contains(out, "partition 0: OK, 32 records, 3 checkpoints (3 roots matched), 2 records after the newest checkpoint") || strings.Contains(out, "not anchored: no checkpoints") {
+		t.Fatalf("intact stream with checkpoints: exit %d\n%s", code, out)
+	}
+	t.Logf("verify with checkpoints:\n%s", out)
+
+	// Truncation: the writer sealed 5 more records and signed a checkpoint
+	// over them, but the stream holds only the checkpoint.
+	appendN(5, false)
+	checkpoint()
+	code, out = run()
+	if code != 1 || !strings.Contains(out, "partition 0: TRUNCATED at pseq 32") {
+		t.Fatalf("truncated tail: exit %d\n%s", code, out)
+	}
+	t.Logf("verify on the truncated stream:\n%s", out)
 }
