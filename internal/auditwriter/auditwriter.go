@@ -120,6 +120,18 @@ func Start(ctx context.Context, js jetstream.JetStream, rdb *redis.Client, opts 
 		}
 		w.sealer = s
 	}
+	// An index that lost its data (Redis restarted empty) or fell behind
+	// is rebuilt from the stream before new records are indexed.
+	if from, err := IndexBehind(ctx, js, rdb); err != nil {
+		return nil, fmt.Errorf("auditwriter: check the index: %w", err)
+	} else if from > 0 {
+		log.Info("audit index behind the stream; rebuilding", zap.Uint64("from_seq", from))
+		n, err := Reindex(ctx, js, rdb, from, nil)
+		if err != nil {
+			return nil, err
+		}
+		log.Info("audit index rebuilt", zap.Uint64("records", n))
+	}
 	if err := w.bind(ctx, events.StreamSecurity); err != nil {
 		return nil, err
 	}
@@ -333,20 +345,16 @@ func (p *Processor) Commit(ctx context.Context, batch []stage.Stored) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.opts.IndexTimeout)
 	defer cancel()
 	pipe := p.rdb.Pipeline()
+	var last uint64
 	for _, s := range batch {
 		if len(s.Acks) != 1 {
 			return fmt.Errorf("auditwriter: %d PubAcks for one record", len(s.Acks))
 		}
-		hdr := s.Outputs[0].Header
-		tenant, agent, id := hdr.Get(HeaderTenant), hdr.Get(HeaderAgent), hdr.Get(HeaderEventID)
-		seq := strconv.FormatUint(s.Acks[0].Sequence, 10)
-		score, err := strconv.ParseFloat(hdr.Get(HeaderEventTime), 64)
-		if err != nil {
-			score = float64(s.In.Stored.UnixMilli())
-		}
-		pipe.ZAdd(ctx, TenantIndexKey(tenant), redis.Z{Score: score, Member: seq})
-		pipe.HSet(ctx, EventIndexKey(tenant), agent+"/"+id, seq)
+		seq := s.Acks[0].Sequence
+		indexRecord(ctx, pipe, s.Outputs[0].Header, seq, float64(s.In.Stored.UnixMilli()))
+		last = max(last, seq)
 	}
+	raiseLastIndexed.Eval(ctx, pipe, []string{LastIndexedKey}, last)
 	_, err := pipe.Exec(ctx)
 	return err
 }

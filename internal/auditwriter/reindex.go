@@ -76,7 +76,7 @@ func Reindex(ctx context.Context, js jetstream.JetStream, rdb *redis.Client, fro
 			if meta.Sequence.Stream > last {
 				continue
 			}
-			indexRecord(ctx, pipe, m.Headers(), meta.Sequence.Stream)
+			indexRecord(ctx, pipe, m.Headers(), meta.Sequence.Stream, float64(meta.Timestamp.UnixMilli()))
 			n++
 		}
 		if err := batch.Error(); err != nil {
@@ -98,15 +98,17 @@ func Reindex(ctx context.Context, js jetstream.JetStream, rdb *redis.Client, fro
 }
 
 // indexRecord queues the index entries of one audit record: the tenant's
-// time index and the event-id lookup, both keyed by its stream sequence.
-func indexRecord(ctx context.Context, pipe redis.Pipeliner, h interface{ Get(string) string }, seq uint64) {
+// time index (by event time, storedMs when the record lacks it) and the
+// event-id lookup, both keyed by its stream sequence. The writer's commit
+// and Reindex share it, so a rebuilt index equals the one written live.
+func indexRecord(ctx context.Context, pipe redis.Pipeliner, h interface{ Get(string) string }, seq uint64, storedMs float64) {
 	tenant := h.Get(HeaderTenant)
 	if !events.ValidIdentifier(tenant) {
 		return // not a record this writer produced; nothing to index
 	}
 	score, err := strconv.ParseFloat(h.Get(HeaderEventTime), 64)
 	if err != nil {
-		score = 0
+		score = storedMs
 	}
 	s := strconv.FormatUint(seq, 10)
 	pipe.ZAdd(ctx, TenantIndexKey(tenant), redis.Z{Score: score, Member: s})

@@ -14,13 +14,14 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/escai-framework/escai/internal/auditwriter"
+	"github.com/escai-framework/escai/internal/redisx"
 	"github.com/escai-framework/escai/pkg/events"
 	"github.com/escai-framework/escai/pkg/security/audit"
 )
 
 func newAuditCmd() *cobra.Command {
 	c := &cobra.Command{Use: "audit", Short: "Verify the audit trail"}
-	c.AddCommand(newAuditVerify())
+	c.AddCommand(newAuditVerify(), newAuditReindex())
 	return c
 }
 
@@ -222,4 +223,51 @@ func verifyProgress(w io.Writer) func(int, uint64) {
 		return nil
 	}
 	return func(p int, n uint64) { fmt.Fprintf(w, "\rpartition %d: %d records verified", p, n) }
+}
+
+// newAuditReindex rebuilds the Redis index from ESCAI_AUDIT (all of it, or
+// from --from), e.g. after Redis lost its data. Idempotent.
+func newAuditReindex() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "reindex",
+		Short: "Rebuild the Redis audit index from ESCAI_AUDIT (idempotent)",
+		Args:  cobra.NoArgs,
+	}
+	cf := newConfigFlags(cmd.Flags())
+	cf.common()
+	cf.redis()
+	from := cmd.Flags().Uint64("from", 1, "first ESCAI_AUDIT sequence to index")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		cfg, err := cf.load()
+		if err != nil {
+			return err
+		}
+		ctx, stop := signalContext(cmd)
+		defer stop()
+		nc, err := connectNATS(ctx, cfg, "escai-audit-reindex")
+		if err != nil {
+			return err
+		}
+		defer nc.Close()
+		js, err := jetstream.New(nc)
+		if err != nil {
+			return err
+		}
+		rdb, err := redisx.Connect(ctx, cfg.RedisURL)
+		if err != nil {
+			return err
+		}
+		defer rdb.Close()
+		var progress func(uint64)
+		if f, ok := cmd.ErrOrStderr().(*os.File); ok && isTerminal(f) {
+			progress = func(n uint64) { fmt.Fprintf(f, "\r%d records indexed", n) }
+		}
+		n, err := auditwriter.Reindex(ctx, js, rdb, *from, progress)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(cmd.OutOrStdout(), "%d records indexed\n", n)
+		return err
+	}
+	return cmd
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/escai-framework/escai/internal/redisx/redistest"
+	"github.com/nats-io/nats.go"
 	"strings"
 	"testing"
 	"time"
@@ -170,4 +172,33 @@ func TestAuditVerifyCheckpoints(t *testing.T) {
 		t.Fatalf("truncated tail: exit %d\n%s", code, out)
 	}
 	t.Logf("verify on the truncated stream:\n%s", out)
+}
+
+func TestAuditReindex(t *testing.T) {
+	srv := brokertest.StartNode(t)
+	js := brokertest.JetStream(t, brokertest.Connect(t, srv))
+	brokertest.Apply(t, js)
+	rs := redistest.Start(t)
+	for i := range 7 {
+		m := nats.NewMsg(events.AuditSubject(i % 3))
+		m.Data = []byte("record")
+		m.Header.Set(auditwriter.HeaderTenant, "acme")
+		m.Header.Set(auditwriter.HeaderAgent, "agent-1")
+		m.Header.Set(auditwriter.HeaderEventID, fmt.Sprintf("e-%d", i))
+		m.Header.Set(auditwriter.HeaderEventTime, "1796378400000")
+		if _, err := js.PublishMsg(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := NewEscai()
+	var out bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetErr(&out)
+	cmd.SetArgs([]string{"audit", "reindex", "--nats-url", srv.ClientURL(), "--redis-url", rs.URL})
+	if code := Execute(cmd); code != 0 || !strings.Contains(out.String(), "7 records indexed") {
+		t.Fatalf("exit %d: %s", code, out.String())
+	}
+	if n := rs.Client(t).HLen(context.Background(), auditwriter.EventIndexKey("acme")).Val(); n != 7 {
+		t.Fatalf("event index holds %d, want 7", n)
+	}
 }
