@@ -4,14 +4,15 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/escai-framework/escai/internal/redisx/redistest"
-	"github.com/nats-io/nats.go"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
 	"github.com/escai-framework/escai/internal/auditwriter"
 	"github.com/escai-framework/escai/internal/broker/brokertest"
+	"github.com/escai-framework/escai/internal/redisx/redistest"
 	"github.com/escai-framework/escai/pkg/events"
 	"github.com/escai-framework/escai/pkg/security/audit"
 	"github.com/escai-framework/escai/pkg/security/config"
