@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -69,6 +70,14 @@ it loads a running pipeline at ESCAI_NATS_URL / ESCAI_REDIS_URL.`,
 			rdb *redis.Client
 		)
 		if embedded {
+			if len(p.cfg.SecretKey) == 0 {
+				// Measure the pipeline as it runs with a key: records sealed.
+				key := make([]byte, 32)
+				if _, err := rand.Read(key); err != nil {
+					return err
+				}
+				p.cfg.SecretKey = key
+			}
 			dir, err := os.MkdirTemp("", "escai-bench-")
 			if err != nil {
 				return err

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -192,6 +193,17 @@ func TestDevPipelineEndToEnd(t *testing.T) {
 		}
 		return nil
 	})
+	// The dev pipeline seals its audit trail under its own key file, and
+	// the chain verifies.
+	t.Setenv("ESCAI_SECRET_KEY_FILE", filepath.Join(dir, "secret.key"))
+	vcmd := NewEscai()
+	var vout bytes.Buffer
+	vcmd.SetOut(&vout)
+	vcmd.SetErr(&vout)
+	vcmd.SetArgs([]string{"audit", "verify", "--nats-url", natsURL})
+	if code := Execute(vcmd); code != 0 || !strings.Contains(vout.String(), ": OK, 1 records") {
+		t.Fatalf("audit verify on the dev pipeline: exit %d\n%s", code, vout.String())
+	}
 	cancel()
 	select {
 	case code := <-done:

@@ -2,9 +2,12 @@ package cli
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -18,6 +21,7 @@ import (
 	"github.com/escai-framework/escai/internal/pipeline"
 	"github.com/escai-framework/escai/internal/redisx"
 	"github.com/escai-framework/escai/internal/telemetry"
+	"github.com/escai-framework/escai/pkg/security/config"
 )
 
 type devOptions struct {
@@ -101,6 +105,18 @@ func runDev(cmd *cobra.Command, cf *configFlags, o devOptions) error {
 	defer func() { _ = p.log.Sync() }()
 	ctx, stop := signalContext(cmd)
 	defer stop()
+	keyHint := ""
+	if len(p.cfg.SecretKey) == 0 {
+		// Development without a configured key still seals its audit
+		// trail, under a key of its own kept beside its data.
+		key, path, err := devSecretKey(p.cfg.DataDir)
+		if err != nil {
+			return err
+		}
+		p.cfg.SecretKey = key
+		keyHint = "ESCAI_SECRET_KEY_FILE=" + path + " "
+		p.log.Info("no ESCAI_SECRET_KEY: using the development key file", zap.String("file", path))
+	}
 
 	srv, err := broker.Start(ctx, broker.Config{
 		ServerName: "escai-dev",
@@ -138,7 +154,7 @@ func runDev(cmd *cobra.Command, cf *configFlags, o devOptions) error {
 		_ = pl.Drain(context.Background())
 		return err
 	}
-	printDevBanner(cmd.OutOrStdout(), srv.ClientURL(), red, p.cfg.DataDir, adminAddr)
+	printDevBanner(cmd.OutOrStdout(), srv.ClientURL(), red, p.cfg.DataDir, adminAddr, keyHint)
 
 	demoDone := make(chan error, 1)
 	if o.demo {
@@ -164,7 +180,33 @@ func runDev(cmd *cobra.Command, cf *configFlags, o devOptions) error {
 	return err
 }
 
-func printDevBanner(w io.Writer, natsURL string, red *devRedis, dataDir, adminAddr string) {
+// devSecretKey loads, or creates with mode 0600, <dataDir>/secret.key: 32
+// random bytes in hex, the same text ESCAI_SECRET_KEY_FILE accepts.
+func devSecretKey(dataDir string) (config.Secret, string, error) {
+	path := filepath.Join(dataDir, "secret.key")
+	if b, err := os.ReadFile(path); err == nil {
+		key, err := hex.DecodeString(strings.TrimSpace(string(b)))
+		if err != nil || len(key) < config.MinSecretKeyBytes {
+			return nil, "", fmt.Errorf("%s is not a hex key of at least %d bytes", path, config.MinSecretKeyBytes)
+		}
+		return key, path, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, "", err
+	}
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, "", err
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, "", err
+	}
+	if err := os.WriteFile(path, []byte(hex.EncodeToString(key)+"\n"), 0o600); err != nil {
+		return nil, "", err
+	}
+	return key, path, nil
+}
+
+func printDevBanner(w io.Writer, natsURL string, red *devRedis, dataDir, adminAddr, keyHint string) {
 	redisNote := "real redis-server, data under " + filepath.Join(dataDir, "redis")
 	if red.mini != nil {
 		redisNote = "IN-PROCESS STAND-IN (install redis-server for the real thing)"
@@ -188,7 +230,8 @@ Watch it go through:
   nats -s %[1]s stream view ESCAI_AUDIT
   nats -s %[1]s stream view ESCAI_REJECTED      # bad input, with the reason in headers
   redis-cli -h %[7]s -p %[8]s ZRANGE escai:audit:t:acme 0 -1 WITHSCORES
+  %[9]sescai audit verify --nats-url %[1]s   # replays and checks the sealed audit chains
 
 Ctrl-C drains every stage and stops.
-`, natsURL, filepath.Join(dataDir, "nats"), red.url, redisNote, adminAddr, example, host, port)
+`, natsURL, filepath.Join(dataDir, "nats"), red.url, redisNote, adminAddr, example, host, port, keyHint)
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/escai-framework/escai/internal/piiworker"
 	"github.com/escai-framework/escai/internal/stage"
 	"github.com/escai-framework/escai/pkg/events"
+	"github.com/escai-framework/escai/pkg/security/audit"
 	"github.com/escai-framework/escai/pkg/security/config"
 	"github.com/escai-framework/escai/pkg/security/pii"
 	"github.com/escai-framework/escai/pkg/security/validate"
@@ -260,12 +261,42 @@ func (e *Env) StartPIIWorker(ctx context.Context, js jetstream.JetStream) (*stag
 
 // StartAuditWriter starts the audit writer on js, indexing into rdb.
 func (e *Env) StartAuditWriter(ctx context.Context, js jetstream.JetStream, rdb *redis.Client) (*auditwriter.Writer, error) {
-	return auditwriter.Start(ctx, js, rdb, auditwriter.Options{
+	opts := auditwriter.Options{
 		Partitions: e.Config.AuditPartitions,
 		Limits:     e.Limits(),
 		Batch:      e.Config.StageBatch,
 		Workers:    e.Config.StageWorkers,
-	}, e.Log, e.Metrics)
+	}
+	// With a secret key, records are sealed: hash-chained per partition,
+	// MACed, checkpointed, and encrypted when ESCAI_AUDIT_ENCRYPT is set,
+	// under data keys kept (wrapped) in the AUDIT_KEYS bucket.
+	if len(e.Config.SecretKey) > 0 {
+		keys, err := audit.DeriveKeys(e.Config.SecretKey)
+		if err != nil {
+			return nil, err
+		}
+		sealing := &auditwriter.SealingOptions{Master: e.Config.SecretKey, Encrypt: e.Config.AuditEncrypt, WriterID: writerID()}
+		if e.Config.AuditEncrypt {
+			ring, err := auditwriter.OpenKeyRing(ctx, js, keys.KEK, false, e.Config.StreamReplicas)
+			if err != nil {
+				return nil, err
+			}
+			sealing.Keys = ring
+		}
+		opts.Sealing = sealing
+	} else {
+		e.Log.Warn("ESCAI_SECRET_KEY is not set: audit records are stored UNSEALED (no hash chain, MAC or encryption)")
+	}
+	return auditwriter.Start(ctx, js, rdb, opts, e.Log, e.Metrics)
+}
+
+// writerID names this process in the records it seals.
+func writerID() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "unknown"
+	}
+	return fmt.Sprintf("%s-%d", host, os.Getpid())
 }
 
 // Pipeline is every stage running in one process.
