@@ -183,6 +183,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	// A caller that already gave up gets no server, however fast it would
+	// have been ready (waitReady may see it ready before it sees ctx).
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrNotReady, cfg.ServerName, err)
+	}
 	opts := cfg.options()
 	ns, err := server.NewServer(opts)
 	if err != nil {
