@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -50,40 +49,17 @@ func (s *Sealer) restore(ctx context.Context, ps *partitionState, part int) (*au
 		return nil, fmt.Errorf("auditwriter: last record of partition %d: %w", part, err)
 	}
 
-	c, err := s.js.OrderedConsumer(ctx, events.StreamAudit, jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{subject},
-		DeliverPolicy:  jetstream.DeliverAllPolicy,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("auditwriter: restore partition %d: %w", part, err)
-	}
 	type stored struct {
 		data   []byte
 		header nats.Header
 	}
 	var recs []stored
-	for done := false; !done; {
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("auditwriter: restore partition %d: read %d records: %w", part, len(recs), err)
-		}
-		batch, err := c.Fetch(256, jetstream.FetchMaxWait(2*time.Second))
-		if err != nil {
-			return nil, fmt.Errorf("auditwriter: restore partition %d: %w", part, err)
-		}
-		for m := range batch.Messages() {
-			meta, err := m.Metadata()
-			if err != nil {
-				return nil, fmt.Errorf("auditwriter: restore partition %d: %w", part, err)
-			}
-			recs = append(recs, stored{data: append([]byte(nil), m.Data()...), header: m.Headers()})
-			if meta.Sequence.Stream >= last.Sequence {
-				done = true
-				break
-			}
-		}
-		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && !done {
-			return nil, fmt.Errorf("auditwriter: restore partition %d: %w", part, err)
-		}
+	err = ReplaySubject(ctx, s.js, subject, func(m jetstream.Msg, seq uint64) bool {
+		recs = append(recs, stored{data: append([]byte(nil), m.Data()...), header: m.Headers()})
+		return seq < last.Sequence
+	}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("auditwriter: restore partition %d: read %d records: %w", part, len(recs), err)
 	}
 
 	raw := make([][]byte, len(recs))

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/cobra"
@@ -117,17 +116,13 @@ func verifyPartition(ctx context.Context, js jetstream.JetStream, logName string
 	if err != nil {
 		return nil, err
 	}
-	stream, err := js.Stream(ctx, events.StreamAudit)
-	if err != nil {
-		return nil, err
-	}
 	// Checkpoints first, oldest first, then the records: the Verifier
 	// matches roots as the replay reaches each checkpoint's size and
 	// reports TRUNCATED when the newest one covers records the stream no
 	// longer has. Both subjects are filtered exactly.
 	var bad *audit.Finding
-	err = replaySubject(ctx, js, stream, auditwriter.CheckpointSubject(p), func(data []byte, seq uint64) bool {
-		e, err := audit.ParseCheckpointEntry(data)
+	err = auditwriter.ReplaySubject(ctx, js, auditwriter.CheckpointSubject(p), func(m jetstream.Msg, seq uint64) bool {
+		e, err := audit.ParseCheckpointEntry(m.Data())
 		if err != nil {
 			bad = &audit.Finding{Code: audit.CodeMalformed, Origin: audit.Origin(logName, uint32(p)), Partition: uint32(p), StreamSeq: seq,
 				Detail: fmt.Sprintf("checkpoint message is not a checkpoint entry: %v", err)}
@@ -139,8 +134,8 @@ func verifyPartition(ctx context.Context, js jetstream.JetStream, logName string
 		return nil, fmt.Errorf("partition %d: checkpoints: %w", p, err)
 	}
 	if bad == nil && v.Finding() == nil {
-		err = replaySubject(ctx, js, stream, events.AuditSubject(p), func(data []byte, seq uint64) bool {
-			v.Feed(data, seq)
+		err = auditwriter.ReplaySubject(ctx, js, events.AuditSubject(p), func(m jetstream.Msg, seq uint64) bool {
+			v.Feed(m.Data(), seq)
 			return true
 		}, func(seen uint64) {
 			if progress != nil {
@@ -156,48 +151,6 @@ func verifyPartition(ctx context.Context, js jetstream.JetStream, logName string
 		rep.Status, rep.Finding = "FAILED", bad
 	}
 	return rep, nil
-}
-
-// replaySubject hands every message stored on subject (exactly) to fn in
-// stream order, until fn returns false.
-func replaySubject(ctx context.Context, js jetstream.JetStream, stream jetstream.Stream, subject string, fn func(data []byte, streamSeq uint64) bool, progress func(seen uint64)) error {
-	info, err := stream.Info(ctx, jetstream.WithSubjectFilter(subject))
-	if err != nil {
-		return err
-	}
-	want := info.State.Subjects[subject]
-	if want == 0 {
-		return nil
-	}
-	cons, err := js.OrderedConsumer(ctx, events.StreamAudit, jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}})
-	if err != nil {
-		return err
-	}
-	for seen := uint64(0); seen < want; {
-		batch, err := cons.Fetch(int(min(1000, want-seen)), jetstream.FetchMaxWait(5*time.Second))
-		if err != nil {
-			return err
-		}
-		got := 0
-		for m := range batch.Messages() {
-			meta, err := m.Metadata()
-			if err != nil {
-				return err
-			}
-			seen++
-			got++
-			if !fn(m.Data(), meta.Sequence.Stream) {
-				return nil
-			}
-		}
-		if got == 0 {
-			return fmt.Errorf("%s: replay stalled after %d of %d messages", subject, seen, want)
-		}
-		if progress != nil {
-			progress(seen)
-		}
-	}
-	return nil
 }
 
 func printVerify(w io.Writer, r *audit.Report, asJSON bool) error {
