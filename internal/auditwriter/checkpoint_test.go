@@ -3,7 +3,6 @@ package auditwriter_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"strconv"
 	"testing"
 	"time"
@@ -130,38 +129,13 @@ type subjectMsg struct {
 // readSubject reads every message stored on subject (exactly) in order.
 func readSubject(t *testing.T, js jetstream.JetStream, subject string) []subjectMsg {
 	t.Helper()
-	ctx := context.Background()
-	c, err := js.OrderedConsumer(ctx, events.StreamAudit, jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := c.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	left := info.NumPending
 	var out []subjectMsg
-	for left > 0 {
-		batch, err := c.Fetch(int(min(left, 500)), jetstream.FetchMaxWait(5*time.Second))
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := 0
-		for m := range batch.Messages() {
-			meta, err := m.Metadata()
-			if err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, subjectMsg{data: bytes.Clone(m.Data()), seq: meta.Sequence.Stream})
-			got++
-		}
-		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) {
-			t.Fatal(err)
-		}
-		if got == 0 {
-			t.Fatalf("%s: %d messages not delivered", subject, left)
-		}
-		left -= uint64(got)
+	err := auditwriter.ReplaySubject(context.Background(), js, subject, func(m jetstream.Msg, seq uint64) bool {
+		out = append(out, subjectMsg{data: bytes.Clone(m.Data()), seq: seq})
+		return true
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return out
 }

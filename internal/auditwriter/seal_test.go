@@ -3,7 +3,6 @@ package auditwriter_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"testing"
@@ -246,38 +245,13 @@ type storedRecord struct {
 // readPartition reads escai.audit.<part> in stream order.
 func readPartition(t *testing.T, js jetstream.JetStream, part int) []storedRecord {
 	t.Helper()
-	ctx := context.Background()
-	c, err := js.OrderedConsumer(ctx, events.StreamAudit, jetstream.OrderedConsumerConfig{FilterSubjects: []string{events.AuditSubject(part)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := c.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	left := info.NumPending
 	var out []storedRecord
-	for left > 0 {
-		batch, err := c.Fetch(int(min(left, 100)), jetstream.FetchMaxWait(5*time.Second))
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := 0
-		for m := range batch.Messages() {
-			meta, err := m.Metadata()
-			if err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, storedRecord{data: bytes.Clone(m.Data()), seq: meta.Sequence.Stream, pseq: m.Headers().Get(auditwriter.HeaderPSeq)})
-			got++
-		}
-		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) {
-			t.Fatal(err)
-		}
-		if got == 0 {
-			t.Fatalf("partition %d: %d records not delivered", part, left)
-		}
-		left -= uint64(got)
+	err := auditwriter.ReplaySubject(context.Background(), js, events.AuditSubject(part), func(m jetstream.Msg, seq uint64) bool {
+		out = append(out, storedRecord{data: bytes.Clone(m.Data()), seq: seq, pseq: m.Headers().Get(auditwriter.HeaderPSeq)})
+		return true
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return out
 }

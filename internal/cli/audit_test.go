@@ -18,11 +18,10 @@ import (
 	"github.com/escai-framework/escai/pkg/security/config"
 )
 
-// TestAuditVerify seals two partitions with the audit library, stores them
-// in ESCAI_AUDIT, and checks escai audit verify: exit 0 on the intact
-// stream, exit 1 naming partition, pseq and code once a forged record is
-// appended to one partition.
-func TestAuditVerify(t *testing.T) {
+// auditTestKeys sets ESCAI_SECRET_KEY for the commands under test and
+// returns the audit keys derived from it, as config would decode it.
+func auditTestKeys(t *testing.T) *audit.DerivedKeys {
+	t.Helper()
 	const key = "0f1e2d3c4b5a69788796a5b4c3d2e1f00112233445566778899aabbccddeeff0"
 	t.Setenv("ESCAI_SECRET_KEY", key)
 	cfg, err := config.Load(func(k string) (string, bool) {
@@ -38,6 +37,15 @@ func TestAuditVerify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return keys
+}
+
+// TestAuditVerify seals two partitions with the audit library, stores them
+// in ESCAI_AUDIT, and checks escai audit verify: exit 0 on the intact
+// stream, exit 1 naming partition, pseq and code once a forged record is
+// appended to one partition.
+func TestAuditVerify(t *testing.T) {
+	keys := auditTestKeys(t)
 	srv := brokertest.StartNode(t)
 	js := brokertest.JetStream(t, brokertest.Connect(t, srv))
 	brokertest.Apply(t, js)
@@ -91,21 +99,7 @@ func TestAuditVerify(t *testing.T) {
 // stream denies deletes: a truncated tail is simulated by never storing it)
 // fails with TRUNCATED at the first missing pseq.
 func TestAuditVerifyCheckpoints(t *testing.T) {
-	const key = "0f1e2d3c4b5a69788796a5b4c3d2e1f00112233445566778899aabbccddeeff0"
-	t.Setenv("ESCAI_SECRET_KEY", key)
-	cfg, err := config.Load(func(k string) (string, bool) {
-		if k == "ESCAI_SECRET_KEY" {
-			return key, true
-		}
-		return "", false
-	}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := audit.DeriveKeys(cfg.SecretKey)
-	if err != nil {
-		t.Fatal(err)
-	}
+	keys := auditTestKeys(t)
 	signer, _, err := keys.CheckpointSigner(auditwriter.DefaultCheckpointKeyName)
 	if err != nil {
 		t.Fatal(err)
