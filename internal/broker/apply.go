@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -284,9 +285,12 @@ func applyStream(ctx context.Context, js jetstream.JetStream, want jetstream.Str
 	wrap := func(op string, err error) error {
 		return fmt.Errorf("broker: stream %s: %s: %w", want.Name, op, err)
 	}
-	st, err := js.Stream(ctx, want.Name)
+	lookup := func(ctx context.Context) (jetstream.Stream, error) { return js.Stream(ctx, want.Name) }
+	st, err := retryTransient(ctx, lookup)
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
-		st, err = js.CreateStream(ctx, want)
+		st, err = retryTransient(ctx, func(ctx context.Context) (jetstream.Stream, error) {
+			return js.CreateStream(ctx, want)
+		})
 		if err == nil {
 			res.Action = ActionCreated
 			return st, res, nil
@@ -294,8 +298,9 @@ func applyStream(ctx context.Context, js jetstream.JetStream, want jetstream.Str
 		if !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
 			return nil, res, wrap("create", err)
 		}
-		// Another process created it meanwhile, differently: compare.
-		st, err = js.Stream(ctx, want.Name)
+		// Another process (or our own create whose answer was lost)
+		// created it meanwhile: compare.
+		st, err = retryTransient(ctx, lookup)
 	}
 	if err != nil {
 		return nil, res, wrap("info", err)
@@ -312,7 +317,9 @@ func applyStream(ctx context.Context, js jetstream.JetStream, want jetstream.Str
 	if err := streamImmutable(have, want); err != nil {
 		return nil, res, err
 	}
-	st, err = js.UpdateStream(ctx, want)
+	st, err = retryTransient(ctx, func(ctx context.Context) (jetstream.Stream, error) {
+		return js.UpdateStream(ctx, want)
+	})
 	if err != nil {
 		return nil, res, wrap("update "+strings.Join(fields, ","), err)
 	}
@@ -326,9 +333,12 @@ func applyConsumer(ctx context.Context, st jetstream.Stream, streamCfg jetstream
 	wrap := func(op string, err error) error {
 		return fmt.Errorf("broker: consumer %s on stream %s: %s: %w", name, streamCfg.Name, op, err)
 	}
-	c, err := st.Consumer(ctx, name)
+	lookup := func(ctx context.Context) (jetstream.Consumer, error) { return st.Consumer(ctx, name) }
+	c, err := retryTransient(ctx, lookup)
 	if errors.Is(err, jetstream.ErrConsumerNotFound) {
-		c, err = st.CreateConsumer(ctx, want)
+		c, err = retryTransient(ctx, func(ctx context.Context) (jetstream.Consumer, error) {
+			return st.CreateConsumer(ctx, want)
+		})
 		if err == nil {
 			res.Action = ActionCreated
 			return res, nil
@@ -336,7 +346,7 @@ func applyConsumer(ctx context.Context, st jetstream.Stream, streamCfg jetstream
 		if !errors.Is(err, jetstream.ErrConsumerExists) {
 			return res, wrap("create", err)
 		}
-		c, err = st.Consumer(ctx, name)
+		c, err = retryTransient(ctx, lookup)
 	}
 	if err != nil {
 		return res, wrap("info", err)
@@ -356,7 +366,9 @@ func applyConsumer(ctx context.Context, st jetstream.Stream, streamCfg jetstream
 	if err := consumerImmutable(streamCfg.Name, have, want); err != nil {
 		return res, err
 	}
-	if _, err := st.UpdateConsumer(ctx, want); err != nil {
+	if _, err := retryTransient(ctx, func(ctx context.Context) (jetstream.Consumer, error) {
+		return st.UpdateConsumer(ctx, want)
+	}); err != nil {
 		return res, wrap("update "+strings.Join(fields, ","), err)
 	}
 	res.Action, res.Fields = ActionUpdated, fields
@@ -588,4 +600,43 @@ func jsonText(v any) string {
 		return fmt.Sprint(v)
 	}
 	return string(b)
+}
+
+// requestTimeout bounds one JetStream API request made by Apply. A request
+// that a cluster drops while it moves a leader, or that a loaded node
+// answers very late, would otherwise hold the caller's whole deadline; with
+// a bound it is sent again while ctx lives. Every request Apply makes is
+// safe to repeat: a create whose answer was lost finds the stream (or
+// consumer) on the next try and compares it.
+const requestTimeout = 5 * time.Second
+
+// retryTransient calls f with a context bounded by requestTimeout until it
+// returns something other than a transient failure or ctx ends.
+func retryTransient[T any](ctx context.Context, f func(context.Context) (T, error)) (T, error) {
+	delay := 100 * time.Millisecond
+	for {
+		rctx, cancel := context.WithTimeout(ctx, requestTimeout)
+		v, err := f(rctx)
+		cancel()
+		if err == nil || ctx.Err() != nil || !transientAPIError(err) {
+			return v, err
+		}
+		select {
+		case <-ctx.Done():
+			return v, err
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, time.Second)
+	}
+}
+
+// transientAPIError reports failures that a JetStream cluster gives while
+// it is electing leaders or busy: no answer in time, nobody listening on
+// the API subject yet, or 503 "JetStream system temporarily unavailable".
+func transientAPIError(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) || errors.Is(err, nats.ErrNoResponders) {
+		return true
+	}
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && apiErr.Code == 503
 }
