@@ -434,3 +434,86 @@ func (a *Appender) Checkpoint(now time.Time, signers ...note.Signer) (Checkpoint
 	}
 	return e, nil
 }
+
+// Mark is a saved head of an Appender, taken before a batch whose storing
+// may fail. It holds O(log n) hashes.
+type Mark struct {
+	next   uint64
+	prev   [HashSize]byte
+	tree   [][HashSize]byte
+	since  [][HashSize]byte
+	cpSize uint64
+}
+
+// Mark saves the head so that Rewind can undo the Appends after it.
+func (a *Appender) Mark() Mark {
+	m := Mark{next: a.next, prev: a.prev, tree: hashesOf(a.tree), cpSize: a.cpSize}
+	if a.since != nil {
+		m.since = hashesOf(a.since)
+	}
+	return m
+}
+
+// Rewind returns the head to m, forgetting the records appended after it:
+// the stage calls it when a batch was refused (another writer appended
+// first) and then Continue with what the stream holds. A checkpoint taken
+// after m makes the mark stale: ErrRestore.
+func (a *Appender) Rewind(m Mark) error {
+	if m.cpSize != a.cpSize || m.next > a.next {
+		return fmt.Errorf("%w: stale mark (size %d, checkpoint %d; now %d, checkpoint %d)", ErrRestore, m.next, m.cpSize, a.next, a.cpSize)
+	}
+	tree, err := rangeFromFrontier(a.factory, m.next, m.tree)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrRestore, err)
+	}
+	var since *compact.Range
+	if a.since != nil {
+		if since, err = a.factory.NewRange(a.cpSize, m.next, toSlices(m.since)); err != nil {
+			return fmt.Errorf("%w: %w", ErrRestore, err)
+		}
+	}
+	a.next, a.prev, a.tree, a.since = m.next, m.prev, tree, since
+	return nil
+}
+
+func toSlices(hs [][HashSize]byte) [][]byte {
+	out := make([][]byte, len(hs))
+	for i := range hs {
+		out[i] = append([]byte(nil), hs[i][:]...)
+	}
+	return out
+}
+
+// Continue adopts records another writer stored after this head (the
+// stream's records from pseq Head().Next on, in order), so that this
+// Appender seals after them instead of forking the partition. Every record
+// is checked as RestoreAppender checks it; on ErrRestore the head has
+// absorbed the records before the bad one, and the Appender must be
+// restored from the stream.
+func (a *Appender) Continue(records [][]byte) error {
+	var v view
+	for _, b := range records {
+		if err := scan(b, &v); err != nil {
+			return fmt.Errorf("%w: record %d: %w", ErrRestore, a.next, err)
+		}
+		switch {
+		case string(v.origin) != a.cfg.Origin || v.partition != a.cfg.Partition:
+			return fmt.Errorf("%w: record of %s partition %d", ErrRestore, v.origin, v.partition)
+		case v.pseq != a.next:
+			return fmt.Errorf("%w: record has pseq %d, want %d", ErrRestore, v.pseq, a.next)
+		case string(v.prev) != string(a.prev[:]):
+			return fmt.Errorf("%w: pseq %d does not link to pseq %d", ErrRestore, v.pseq, a.next-1)
+		}
+		h := a.leaf.sum(b[:v.canonLen])
+		if string(h[:]) != string(v.hash) {
+			return fmt.Errorf("%w: pseq %d: stored hash differs from the recomputed leaf", ErrRestore, v.pseq)
+		}
+		if a.mac != nil && !a.checkMAC(h, v.mac) {
+			return fmt.Errorf("%w: pseq %d: MAC does not verify", ErrRestore, v.pseq)
+		}
+		a.appendLeaf(h)
+		a.prev = h
+		a.next++
+	}
+	return nil
+}
