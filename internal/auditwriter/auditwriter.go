@@ -5,8 +5,8 @@
 // input is acked. Without Options.Sealing a record is the clean event as
 // stored; with it, a sealed record of pkg/security/audit (hash chain, MAC,
 // optional encryption, signed checkpoints on escai.audit.checkpoint.<p>; see
-// Sealer). Fencing (expected last subject sequence, partition leases) comes
-// in a next step of the audit issue.
+// Sealer): batches per partition stored atomically and fenced by the
+// expected last subject sequence, under a partition lease.
 package auditwriter
 
 import (
@@ -114,7 +114,11 @@ func Start(ctx context.Context, js jetstream.JetStream, rdb *redis.Client, opts 
 		loopDone: make(chan struct{}),
 	}
 	if opts.Sealing != nil {
-		s, err := NewSealer(js, *opts.Sealing, opts.Partitions)
+		so := *opts.Sealing
+		if so.Logger == nil {
+			so.Logger = log
+		}
+		s, err := NewSealer(js, so, opts.Partitions)
 		if err != nil {
 			return nil, err
 		}
@@ -260,6 +264,7 @@ func (w *Writer) Drain(ctx context.Context) error {
 		if err := w.sealer.Flush(ctx); err != nil {
 			errs = append(errs, err)
 		}
+		w.sealer.Close() // releases the partition leases
 	}
 	return errors.Join(errs...)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
 
 	"github.com/escai-framework/escai/pkg/events"
 )
@@ -33,30 +34,50 @@ func CheckpointSubject(partition int) string {
 	return events.SubjectPrefix + ".audit.checkpoint." + strconv.Itoa(partition)
 }
 
-// checkpointLocked signs a checkpoint of the partition's head and publishes
-// it asynchronously on its checkpoint subject with Msg-Id
-// "<origin>#cp#<size>". Called with ps.mu held, after the record it covers
-// was issued, so it reaches the stream after that record.
-func (s *Sealer) checkpointLocked(ps *partitionState, part int) (jetstream.PubAckFuture, error) {
+// checkpoint signs a checkpoint of the partition's head and publishes it
+// asynchronously on its checkpoint subject with Msg-Id
+// "<origin>#cp#<size>". Called by the committer (or Flush) with
+// ps.headMu held, after the records it covers were stored, so it follows
+// them in the stream. A lost checkpoint is not an error of any input: the
+// next one covers it, and its consistency proof starts where the last
+// stored one ended or is skipped by verifiers.
+func (s *Sealer) checkpoint(ps *partitionState) jetstream.PubAckFuture {
+	part := ps.part
 	entry, err := ps.app.Checkpoint(s.now(), s.signers...)
 	if err != nil {
-		return nil, fmt.Errorf("auditwriter: checkpoint of partition %d: %w", part, err)
+		s.log.Warn("audit checkpoint not signed", zap.Int("partition", part), zap.Error(err))
+		return nil
 	}
 	data, err := entry.MarshalJSON()
 	if err != nil {
-		return nil, fmt.Errorf("auditwriter: checkpoint of partition %d: %w", part, err)
+		s.log.Warn("audit checkpoint not encoded", zap.Int("partition", part), zap.Error(err))
+		return nil
 	}
+	ps.lastCkpt = time.Now()
 	size := ps.app.Head().Next
 	h := nats.Header{}
 	h.Set(HeaderPartition, strconv.Itoa(part))
 	h.Set(HeaderCheckpointSize, strconv.FormatUint(size, 10))
-	msgID := s.Origin(part) + "#cp#" + strconv.FormatUint(size, 10)
+	msgID := s.Origin(part) + "#cp#" + strconv.FormatUint(size, 10) + "#" + strconv.FormatInt(ps.lastCkpt.UnixNano(), 10)
 	f, err := s.js.PublishMsgAsync(&nats.Msg{Subject: CheckpointSubject(part), Data: data, Header: h},
 		jetstream.WithMsgID(msgID), jetstream.WithStallWait(5*time.Second))
 	if err != nil {
-		return nil, fmt.Errorf("auditwriter: publish checkpoint of partition %d: %w", part, err)
+		s.log.Warn("audit checkpoint not published", zap.Int("partition", part), zap.Error(err))
+		return nil
 	}
-	return f, nil
+	return f
+}
+
+// heartbeat signs a checkpoint when the newest one is older than
+// CheckpointInterval, even of an unchanged size: a verifier can then tell
+// a quiet partition from one whose tail was cut.
+func (s *Sealer) heartbeat(ps *partitionState) {
+	ps.headMu.Lock()
+	defer ps.headMu.Unlock()
+	if ps.app == nil || ps.lease == nil || ps.lease.lost.Load() || time.Since(ps.lastCkpt) < s.opts.CheckpointInterval {
+		return
+	}
+	s.checkpoint(ps)
 }
 
 func (s *Sealer) now() time.Time {
@@ -72,24 +93,23 @@ func (s *Sealer) now() time.Time {
 // partition is anchored.
 func (s *Sealer) Flush(ctx context.Context) error {
 	s.mu.Lock()
-	parts := make(map[int]*partitionState, len(s.state))
-	for k, ps := range s.state {
-		parts[k] = ps
+	parts := make([]*partitionState, 0, len(s.state))
+	for _, ps := range s.state {
+		parts = append(parts, ps)
 	}
 	s.mu.Unlock()
 	var errs []error
 	var futures []jetstream.PubAckFuture
-	for part, ps := range parts {
-		ps.mu.Lock()
+	for _, ps := range parts {
+		ps.headMu.Lock()
 		if ps.app != nil && ps.app.SinceCheckpoint() > 0 {
-			f, err := s.checkpointLocked(ps, part)
-			if err != nil {
-				errs = append(errs, err)
-			} else {
+			if f := s.checkpoint(ps); f != nil {
 				futures = append(futures, f)
+			} else {
+				errs = append(errs, fmt.Errorf("auditwriter: checkpoint of partition %d not published", ps.part))
 			}
 		}
-		ps.mu.Unlock()
+		ps.headMu.Unlock()
 	}
 	for _, f := range futures {
 		select {

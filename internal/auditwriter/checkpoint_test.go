@@ -32,6 +32,7 @@ func TestSealerCheckpoints(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(sealer.Close)
 	p := auditwriter.NewSealingProcessor(nil, auditwriter.Options{Partitions: parts, Limits: events.DefaultLimits()}, false, sealer)
 	perPart := map[int]int{}
 	for i := range n {

@@ -2,6 +2,7 @@ package auditwriter
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -60,4 +61,56 @@ func ReplaySubject(ctx context.Context, js jetstream.JetStream, subject string, 
 		}
 	}
 	return nil
+}
+
+// readAfter returns the messages stored on subject after stream sequence
+// after, up to the last one stored when it is called, in stream order.
+func readAfter(ctx context.Context, js jetstream.JetStream, subject string, after uint64) ([]storedMsg, error) {
+	stream, err := js.Stream(ctx, events.StreamAudit)
+	if err != nil {
+		return nil, err
+	}
+	last, err := stream.GetLastMsgForSubject(ctx, subject)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if last.Sequence <= after {
+		return nil, nil
+	}
+	cons, err := js.OrderedConsumer(ctx, events.StreamAudit, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{subject},
+		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:    after + 1,
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []storedMsg
+	for {
+		batch, err := cons.Fetch(1000, jetstream.FetchMaxWait(5*time.Second))
+		if err != nil {
+			return nil, err
+		}
+		got := 0
+		for m := range batch.Messages() {
+			meta, err := m.Metadata()
+			if err != nil {
+				return nil, err
+			}
+			got++
+			out = append(out, storedMsg{data: append([]byte(nil), m.Data()...), header: m.Headers(), seq: meta.Sequence.Stream})
+			if meta.Sequence.Stream >= last.Sequence {
+				return out, nil
+			}
+		}
+		if err := batch.Error(); err != nil && got == 0 {
+			return nil, err
+		}
+		if got == 0 {
+			return nil, fmt.Errorf("%s: read stalled after %d messages", subject, len(out))
+		}
+	}
 }

@@ -275,7 +275,7 @@ func (e *Env) StartAuditWriter(ctx context.Context, js jetstream.JetStream, rdb 
 		if err != nil {
 			return nil, err
 		}
-		sealing := &auditwriter.SealingOptions{Master: e.Config.SecretKey, Encrypt: e.Config.AuditEncrypt, WriterID: writerID()}
+		sealing := &auditwriter.SealingOptions{Master: e.Config.SecretKey, Encrypt: e.Config.AuditEncrypt, WriterID: writerID(), Replicas: e.Config.StreamReplicas}
 		if e.Config.AuditEncrypt {
 			ring, err := auditwriter.OpenKeyRing(ctx, js, keys.KEK, false, e.Config.StreamReplicas)
 			if err != nil {
