@@ -123,6 +123,12 @@ func Start(ctx context.Context, js jetstream.JetStream, rdb *redis.Client, opts 
 			return nil, err
 		}
 		w.sealer = s
+		// One active writer per log: a standby waits here until the
+		// active one stops (its lease is released or expires).
+		if err := s.AwaitLease(ctx); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("auditwriter: %w", err)
+		}
 	}
 	// An index that lost its data (Redis restarted empty) or fell behind
 	// is rebuilt from the stream before new records are indexed.
@@ -211,6 +217,9 @@ func (w *Writer) bind(ctx context.Context, streamName string) error {
 	w.runners[streamName] = r
 	return nil
 }
+
+// Sealer returns the writer's Sealer, nil when records are not sealed.
+func (w *Writer) Sealer() *Sealer { return w.sealer }
 
 // Ready reports whether every bound consumer and Redis are reachable.
 func (w *Writer) Ready(ctx context.Context) error {

@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/escai-framework/escai/pkg/events"
+	"github.com/escai-framework/escai/pkg/security/audit"
 )
 
 // DefaultCheckpointEvery is how many records a partition gets between two
@@ -34,50 +35,78 @@ func CheckpointSubject(partition int) string {
 	return events.SubjectPrefix + ".audit.checkpoint." + strconv.Itoa(partition)
 }
 
-// checkpoint signs a checkpoint of the partition's head and publishes it
-// asynchronously on its checkpoint subject with Msg-Id
-// "<origin>#cp#<size>". Called by the committer (or Flush) with
-// ps.headMu held, after the records it covers were stored, so it follows
-// them in the stream. A lost checkpoint is not an error of any input: the
-// next one covers it, and its consistency proof starts where the last
-// stored one ended or is skipped by verifiers.
-func (s *Sealer) checkpoint(ps *partitionState) jetstream.PubAckFuture {
-	part := ps.part
-	entry, err := ps.app.Checkpoint(s.now(), s.signers...)
-	if err != nil {
-		s.log.Warn("audit checkpoint not signed", zap.Int("partition", part), zap.Error(err))
+// checkpoints signs a checkpoint of every partition with a head for which
+// due holds and stores them fenced like records, after the records they
+// cover. Called by the committer with nothing in flight. Checkpoints not
+// stored are rewound, so the next one proves consistency from the last
+// stored one.
+func (s *Sealer) checkpoints(due func(*partitionState) bool) error {
+	s.mu.Lock()
+	parts := make([]*partitionState, 0, len(s.state))
+	for _, ps := range s.state {
+		if ps.app != nil && due(ps) {
+			parts = append(parts, ps)
+		}
+	}
+	s.mu.Unlock()
+	if len(parts) == 0 {
 		return nil
+	}
+	if !s.clean() {
+		if err := s.ensureHeads(nil, true); err != nil {
+			return err
+		}
+	}
+	var errs []error
+	msgs := make([]*fencedMsg, 0, len(parts))
+	marks := map[*partitionState]audit.Mark{}
+	for _, ps := range parts {
+		if ps.app == nil { // dropped by ensureHeads (lease taken again)
+			continue
+		}
+		marks[ps] = ps.app.Mark()
+		m, err := s.checkpointMsg(ps)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		msgs = append(msgs, m)
+	}
+	if err := s.publishFenced(msgs); err != nil {
+		s.log.Warn("audit checkpoints not stored", zap.Error(err))
+		errs = append(errs, fmt.Errorf("auditwriter: store checkpoints: %w", err))
+		for ps, m := range marks {
+			if ps.app.Rewind(m) != nil {
+				ps.app = nil
+			}
+		}
+		return errors.Join(errs...)
+	}
+	now := time.Now()
+	for ps := range marks {
+		ps.lastCkpt = now
+	}
+	return errors.Join(errs...)
+}
+
+// checkpointMsg signs a checkpoint of the partition's head: the message to
+// publish on its checkpoint subject, Msg-Id "<origin>#cp#<size>#<time>".
+func (s *Sealer) checkpointMsg(ps *partitionState) (*fencedMsg, error) {
+	now := s.now()
+	entry, err := ps.app.Checkpoint(now, s.signers...)
+	if err != nil {
+		return nil, fmt.Errorf("auditwriter: checkpoint of partition %d: %w", ps.part, err)
 	}
 	data, err := entry.MarshalJSON()
 	if err != nil {
-		s.log.Warn("audit checkpoint not encoded", zap.Int("partition", part), zap.Error(err))
-		return nil
+		return nil, fmt.Errorf("auditwriter: checkpoint of partition %d: %w", ps.part, err)
 	}
-	ps.lastCkpt = time.Now()
 	size := ps.app.Head().Next
 	h := nats.Header{}
-	h.Set(HeaderPartition, strconv.Itoa(part))
+	h.Set(HeaderPartition, strconv.Itoa(ps.part))
 	h.Set(HeaderCheckpointSize, strconv.FormatUint(size, 10))
-	msgID := s.Origin(part) + "#cp#" + strconv.FormatUint(size, 10) + "#" + strconv.FormatInt(ps.lastCkpt.UnixNano(), 10)
-	f, err := s.js.PublishMsgAsync(&nats.Msg{Subject: CheckpointSubject(part), Data: data, Header: h},
-		jetstream.WithMsgID(msgID), jetstream.WithStallWait(5*time.Second))
-	if err != nil {
-		s.log.Warn("audit checkpoint not published", zap.Int("partition", part), zap.Error(err))
-		return nil
-	}
-	return f
-}
-
-// heartbeat signs a checkpoint when the newest one is older than
-// CheckpointInterval, even of an unchanged size: a verifier can then tell
-// a quiet partition from one whose tail was cut.
-func (s *Sealer) heartbeat(ps *partitionState) {
-	ps.headMu.Lock()
-	defer ps.headMu.Unlock()
-	if ps.app == nil || ps.lease == nil || ps.lease.lost.Load() || time.Since(ps.lastCkpt) < s.opts.CheckpointInterval {
-		return
-	}
-	s.checkpoint(ps)
+	h.Set(jetstream.MsgIDHeader, s.Origin(ps.part)+"#cp#"+strconv.FormatUint(size, 10)+"#"+strconv.FormatInt(now.UnixNano(), 10))
+	return &fencedMsg{msg: &nats.Msg{Subject: CheckpointSubject(ps.part), Data: data, Header: h}}, nil
 }
 
 func (s *Sealer) now() time.Time {
@@ -87,38 +116,30 @@ func (s *Sealer) now() time.Time {
 	return time.Now()
 }
 
-// Flush signs and publishes a checkpoint for every partition with records
-// since its last checkpoint, and waits for the broker to store them. Call it
-// once no more inputs are processed (Writer.Drain does), so the tail of every
-// partition is anchored.
+// Flush seals what is queued, then signs and stores a checkpoint for every
+// partition with records since its last checkpoint. Call it once no more
+// inputs are processed (Writer.Drain does), so the tail of every partition
+// is anchored.
 func (s *Sealer) Flush(ctx context.Context) error {
 	s.mu.Lock()
-	parts := make([]*partitionState, 0, len(s.state))
-	for _, ps := range s.state {
-		parts = append(parts, ps)
-	}
+	closed := s.closed
 	s.mu.Unlock()
-	var errs []error
-	var futures []jetstream.PubAckFuture
-	for _, ps := range parts {
-		ps.headMu.Lock()
-		if ps.app != nil && ps.app.SinceCheckpoint() > 0 {
-			if f := s.checkpoint(ps); f != nil {
-				futures = append(futures, f)
-			} else {
-				errs = append(errs, fmt.Errorf("auditwriter: checkpoint of partition %d not published", ps.part))
-			}
-		}
-		ps.headMu.Unlock()
+	if closed {
+		return errSealerClosed
 	}
-	for _, f := range futures {
-		select {
-		case <-f.Ok():
-		case err := <-f.Err():
-			errs = append(errs, fmt.Errorf("auditwriter: store checkpoint %s: %w", f.Msg().Subject, err))
-		case <-ctx.Done():
-			return errors.Join(append(errs, ctx.Err())...)
-		}
+	s.start()
+	reply := make(chan error, 1)
+	select {
+	case s.flushReq <- reply:
+	case <-s.done:
+		return errSealerClosed
+	case <-ctx.Done():
+		return ctx.Err()
 	}
-	return errors.Join(errs...)
+	select {
+	case err := <-reply:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -12,22 +12,23 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// LeaseBucket is the JetStream KV bucket of partition leases: key "p<k>",
-// value the writer id of the holder. The bucket's max age is the lease TTL,
-// so a lease its holder stops renewing (a crash) expires by itself.
+// LeaseBucket is the JetStream KV bucket of writer leases: one key per audit
+// log (its name, ':' spelled '='), value the writer id of the holder. The
+// bucket's max age is the lease TTL, so a lease its holder stops renewing
+// (a crash) expires by itself.
 const LeaseBucket = "AUDIT_LEASES"
 
-// DefaultLeaseTTL is how long a partition lease outlives its last renewal.
+// DefaultLeaseTTL is how long a writer lease outlives its last renewal.
 const DefaultLeaseTTL = 10 * time.Second
 
 // ErrLeaseHeld is returned (wrapped, with the holder) when another live
-// writer holds a partition's lease: the input is retried later.
-var ErrLeaseHeld = errors.New("auditwriter: partition lease held by another writer")
+// writer holds the log's lease: the input is retried later.
+var ErrLeaseHeld = errors.New("auditwriter: audit log lease held by another writer")
 
-// leases takes and renews the partition leases of one writer. A lease is
-// advisory, to keep two live writers from taking turns on one partition;
-// the fence that keeps the chain linear is the expected last subject
-// sequence every batch is published with.
+// leases takes and renews the writer lease of one audit log. The lease
+// makes one writer the active one and the others standbys; the fence that
+// keeps every chain linear even when two writers believe they own the log
+// is the expected last sequence each record is published with.
 type leases struct {
 	js       jetstream.JetStream
 	owner    string
@@ -39,7 +40,7 @@ type leases struct {
 	err  error
 }
 
-// heldLease is one partition's lease while this writer holds it. Its
+// heldLease is the log's lease while this writer holds it. Its
 // renewer runs until release or until the lease is lost.
 type heldLease struct {
 	key  string
@@ -54,7 +55,7 @@ func (l *leases) bucket(ctx context.Context) (jetstream.KeyValue, error) {
 	l.once.Do(func() {
 		l.kv, l.err = l.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 			Bucket:      LeaseBucket,
-			Description: "Audit partition leases: one writer per partition chain.",
+			Description: "Audit writer leases: the active writer of each audit log.",
 			History:     1,
 			TTL:         l.ttl,
 			Storage:     jetstream.FileStorage,
@@ -67,15 +68,17 @@ func (l *leases) bucket(ctx context.Context) (jetstream.KeyValue, error) {
 	return l.kv, nil
 }
 
-// acquire takes the lease of a partition, waiting up to wait for a holder
-// that stops renewing. A lease this writer id already holds (a restart
-// under the same id) is taken over at once.
-func (l *leases) acquire(ctx context.Context, part int, wait time.Duration) (*heldLease, error) {
+// leaseKey is the key of a log's lease.
+func leaseKey(log string) string { return strings.ReplaceAll(log, ":", "=") }
+
+// acquire takes the lease of key, waiting up to wait for a holder that
+// stops renewing (wait < 0: until ctx ends). A lease this writer id already
+// holds (a restart under the same id) is taken over at once.
+func (l *leases) acquire(ctx context.Context, key string, wait time.Duration) (*heldLease, error) {
 	kv, err := l.bucket(ctx)
 	if err != nil {
 		return nil, err
 	}
-	key := "p" + strconv.Itoa(part)
 	deadline := time.Now().Add(wait)
 	for {
 		rev, err := kv.Create(ctx, key, []byte(l.owner))
@@ -83,14 +86,14 @@ func (l *leases) acquire(ctx context.Context, part int, wait time.Duration) (*he
 			return l.hold(kv, key, rev), nil
 		}
 		if !errors.Is(err, jetstream.ErrKeyExists) {
-			return nil, fmt.Errorf("auditwriter: lease of partition %d: %w", part, err)
+			return nil, fmt.Errorf("auditwriter: lease %s: %w", key, err)
 		}
 		e, err := kv.Get(ctx, key)
 		switch {
 		case errors.Is(err, jetstream.ErrKeyNotFound):
 			continue // expired or released meanwhile
 		case err != nil:
-			return nil, fmt.Errorf("auditwriter: lease of partition %d: %w", part, err)
+			return nil, fmt.Errorf("auditwriter: lease %s: %w", key, err)
 		case string(e.Value()) == l.owner:
 			rev, err := kv.Update(ctx, key, []byte(l.owner), e.Revision())
 			if err == nil {
@@ -98,8 +101,8 @@ func (l *leases) acquire(ctx context.Context, part int, wait time.Duration) (*he
 			}
 			continue
 		}
-		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("%w: partition %d, holder %q", ErrLeaseHeld, part, e.Value())
+		if wait >= 0 && time.Now().After(deadline) {
+			return nil, fmt.Errorf("%w: %s, holder %q", ErrLeaseHeld, key, e.Value())
 		}
 		select {
 		case <-ctx.Done():
@@ -119,7 +122,7 @@ func (l *leases) hold(kv jetstream.KeyValue, key string, rev uint64) *heldLease 
 // renew updates the lease every ttl/3 against its last revision. A
 // revision conflict means another writer took it over; failing to renew
 // for a whole TTL means it may have expired: either way the lease is lost
-// and the partition must be re-read before this writer seals again.
+// and every partition must be re-read before this writer seals again.
 func (l *leases) renew(kv jetstream.KeyValue, h *heldLease) {
 	defer close(h.done)
 	t := time.NewTicker(l.ttl / 3)
@@ -146,7 +149,7 @@ func (l *leases) renew(kv jetstream.KeyValue, h *heldLease) {
 }
 
 // release stops renewing and deletes the lease if it is still ours, so a
-// standby writer takes the partition at once instead of after the TTL.
+// standby writer takes over at once instead of after the TTL.
 func (l *leases) release(h *heldLease) {
 	close(h.stop)
 	<-h.done

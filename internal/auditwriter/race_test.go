@@ -14,9 +14,9 @@ import (
 	"github.com/escai-framework/escai/pkg/security/audit"
 )
 
-// TestFencedWritersRaceOnOnePartition: writer A holds partition 0; its
-// lease then vanishes (as when A stalls past the TTL) and writer B takes
-// it, while A still believes it owns the partition. Both seal and publish
+// TestFencedWritersRaceOnOnePartition: writer A holds the log's lease; it
+// then vanishes (as when A stalls past the TTL) and writer B takes it,
+// while A still believes it is the active writer. Both seal and publish
 // concurrently. The broker's expected-last-subject-sequence fence must
 // turn every collision into a re-read and a re-seal: the partition ends as
 // one linear chain from genesis with every event exactly once, records of
@@ -35,7 +35,7 @@ func TestFencedWritersRaceOnOnePartition(t *testing.T) {
 	var sealers []*auditwriter.Sealer
 	newWriter := func(id string) stage.Processor {
 		s, err := auditwriter.NewSealer(js, auditwriter.SealingOptions{
-			Master: testMaster(), WriterID: id, MaxBatch: 16,
+			Master: testMaster(), WriterID: id, MaxRound: 16,
 			LeaseTTL: 30 * time.Second, LeaseWait: time.Second, // A notices the loss only at its next renewal
 		}, 1)
 		if err != nil {
@@ -80,7 +80,7 @@ func TestFencedWritersRaceOnOnePartition(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := kv.Purge(ctx, "p0"); err != nil {
+	if err := kv.Purge(ctx, "escai"); err != nil {
 		t.Fatal(err)
 	}
 
@@ -117,7 +117,7 @@ func TestFencedWritersRaceOnOnePartition(t *testing.T) {
 	sa, sb := sealers[0].Stats(), sealers[1].Stats()
 	t.Logf("records by writer %v; writer-a %+v; writer-b %+v", writers, sa, sb)
 	// The race really happened: both wrote, and the broker refused
-	// batches sealed against a stale head.
+	// records sealed against a stale head.
 	if writers["writer-a"] < 2 || writers["writer-b"] == 0 || sa.Conflicts+sb.Conflicts == 0 {
 		t.Fatalf("the writers did not race: %v", writers)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -19,7 +20,7 @@ import (
 // 0). It reads exactly escai.audit.<part>: the partition's checkpoints, on
 // escai.audit.checkpoint.<part> in the same stream, are never replayed as
 // records. The newest replayed records are remembered by source position
-// for redeliveries. Called by the committer with ps.headMu held.
+// for redeliveries. Called by the committer.
 //
 // Every error is transient (the inputs are retried, then dead-lettered
 // after max_deliver): a broker hiccup heals by itself, and a broken tail
@@ -28,7 +29,7 @@ import (
 // chain or dropping inputs as rejected.
 func (s *Sealer) restore(ctx context.Context, ps *partitionState) error {
 	part := ps.part
-	cfg := s.appenderConfig(part, ps.lease.gen)
+	cfg := s.appenderConfig(part, s.lease.gen)
 	ctx, cancel := context.WithTimeout(ctx, DefaultRestoreTimeout)
 	defer cancel()
 	subject := events.AuditSubject(part)
@@ -43,7 +44,7 @@ func (s *Sealer) restore(ctx context.Context, ps *partitionState) error {
 		if err != nil {
 			return fmt.Errorf("auditwriter: partition %d: %w", part, err)
 		}
-		ps.app, ps.lastSeq = app, 0
+		ps.app, ps.lastSeq, ps.lastCkpt = app, 0, time.Now()
 		return nil
 	case err != nil:
 		return fmt.Errorf("auditwriter: last record of partition %d: %w", part, err)
@@ -68,7 +69,7 @@ func (s *Sealer) restore(ctx context.Context, ps *partitionState) error {
 	if err := s.rememberStored(ps, recs[max(0, len(recs)-s.window):]); err != nil {
 		return err
 	}
-	ps.app, ps.lastSeq = app, recs[len(recs)-1].seq
+	ps.app, ps.lastSeq, ps.lastCkpt = app, recs[len(recs)-1].seq, time.Now()
 	return nil
 }
 

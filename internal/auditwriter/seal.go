@@ -11,7 +11,6 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/synadia-io/orbit.go/jetstreamext"
 	"go.uber.org/zap"
 	"golang.org/x/mod/sumdb/note"
 
@@ -42,13 +41,13 @@ const (
 	// DefaultRestoreTimeout bounds reading a partition's records when a
 	// Sealer restores its chain.
 	DefaultRestoreTimeout = 2 * time.Minute
-	// DefaultMaxBatch is how many records one atomic batch holds at most
-	// (the server allows 1,000).
-	DefaultMaxBatch = 500
+	// DefaultMaxRound is how many records one round of the committer
+	// holds at most (all of them in flight at once).
+	DefaultMaxRound = 2048
 	// DefaultCheckpointInterval is the heartbeat: a partition whose newest
 	// checkpoint is older gets one, even with no new records.
 	DefaultCheckpointInterval = 30 * time.Second
-	// DefaultBatchTimeout bounds one batch publish.
+	// DefaultBatchTimeout bounds the PubAcks of one round.
 	DefaultBatchTimeout = 10 * time.Second
 )
 
@@ -64,8 +63,8 @@ type SealingOptions struct {
 	// under the derived KEK that lives only in this process (OpenKeyRing
 	// gives one persisted in the AUDIT_KEYS bucket).
 	Keys *audit.KeyRing
-	// WriterID names this writer in every record and owns its partition
-	// leases: unique per process (e.g. pod name and pid).
+	// WriterID names this writer in every record and holds the log's
+	// lease: unique per process (e.g. pod name and pid).
 	WriterID string
 	// Log is the log name of the origins "<Log>/p/<k>". Default "escai".
 	Log string
@@ -86,52 +85,57 @@ type SealingOptions struct {
 	// Master, the key `escai audit verify` trusts. In production give the
 	// checkpointer its own key (see audit.DerivedKeys.CheckpointSigner).
 	CheckpointSigners []note.Signer
-	// MaxBatch caps the records of one atomic batch. Default
-	// DefaultMaxBatch.
-	MaxBatch int
-	// LeaseTTL is how long a partition lease outlives its holder's last
+	// MaxRound caps the records of one round. Default DefaultMaxRound.
+	MaxRound int
+	// LeaseTTL is how long the log's lease outlives its holder's last
 	// renewal. Default DefaultLeaseTTL.
 	LeaseTTL time.Duration
-	// LeaseWait is how long a partition waits for a lease another writer
-	// holds before its inputs are retried. Default 2×LeaseTTL.
+	// LeaseWait is how long the committer waits for a lease it lost
+	// before the inputs are retried. Default 2×LeaseTTL.
 	LeaseWait time.Duration
 	// Replicas of the lease bucket (the streams' replica count).
 	Replicas int
 	// Logger gets conflicts, takeovers and lost leases. Nop when nil.
 	Logger *zap.Logger
+	// Publisher, when set, is the JetStream handle records are published
+	// on: a connection of its own keeps the records' flow apart from the
+	// consumers' deliveries and acks. Default: the stage's handle.
+	Publisher jetstream.JetStream
 }
 
 // Sealer turns events into the sealed records of their partitions and
-// stores them. All processors of a Writer share one Sealer: one committer
-// per partition owns that partition's chain.
+// stores them. All processors of a Writer share one Sealer, which owns the
+// chain of every partition of its log.
 //
-// Flow. Process hands an input to its partition's queue and returns at once
+// Flow. Process hands an input to the Sealer's queue and returns at once
 // with a future (stage.Output.Future) that the stage runtime awaits before
-// it indexes and acks. The partition's committer goroutine takes what is
-// queued (up to MaxBatch), seals it with the partition's audit.Appender
-// and publishes it as one JetStream atomic batch
-// (github.com/synadia-io/orbit.go/jetstreamext) whose first message
-// carries Nats-Expected-Last-Subject-Sequence: the sequence of the last
-// record this committer knows on escai.audit.<p>. The broker stores all of
-// the batch or none of it, and only if nobody appended in between, so two
-// writers can never fork a partition and a record can never be stored out
-// of pseq order. Then every input's future resolves with its record's
-// stream sequence.
+// it indexes and acks. One committer goroutine takes everything queued (a
+// round, up to MaxRound inputs), seals each partition's share with that
+// partition's audit.Appender, and publishes the records asynchronously,
+// in order, each with Nats-Expected-Last-Sequence set to the stream
+// sequence the record before it gets. While the Sealer is the only
+// publisher to ESCAI_AUDIT those sequences are known in advance, so the
+// whole round is in flight at once and the broker still checks every
+// record: a record that would land anywhere but right after the one
+// sealed before it is refused. Two writers can therefore never fork a
+// partition, and no record can be stored out of pseq order. When every
+// PubAck is back, each input's future resolves with its record's stream
+// sequence.
 //
-// Conflicts. A refused batch (wrong last sequence: another writer
-// appended) or one whose outcome is unknown (timeout) is rewound
-// (Appender.Rewind), the records stored after the known head are read and
-// adopted (Appender.Continue) — among them, possibly, this very batch,
-// whose inputs then resolve without publishing anything again — and the
-// rest is sealed anew after them.
+// Conflicts. If any record of a round is refused or unanswered (another
+// writer published, a publish was lost), the stored records form a prefix
+// of the round; every partition of the round is rewound
+// (Appender.Rewind), the records stored after its known head are read and
+// adopted (Appender.Continue) — this writer's own stored prefix among
+// them, whose inputs then resolve without being published again — and the
+// rest is sealed anew in the next attempt.
 //
-// Ownership. Before a partition's first batch the committer takes its
-// lease in the AUDIT_LEASES bucket (renewed every TTL/3, released on
-// Close) and restores the chain from the stream. A lease held by another
-// live writer makes the inputs wait (LeaseWait) and then fail as a retry;
-// a lost lease makes the committer re-read the partition before it seals
-// again. The lease keeps writers from taking turns; the expected sequence
-// is what makes turns safe.
+// Ownership. One writer is active per log: it holds the log's lease in
+// the AUDIT_LEASES bucket (renewed every TTL/3, released on Close);
+// Writer.Start waits for it, so further writers are hot standbys. A lost
+// lease makes the committer take it again and restore every partition
+// from the stream before it seals; the fence keeps even a writer that does
+// not know yet that it lost the lease from forking anything.
 //
 // Redelivery. The last RedeliveryWindow stored records of each partition
 // are remembered by source position (stream and sequence of the clean
@@ -140,9 +144,9 @@ type SealingOptions struct {
 // published again, whatever the duplicate window.
 //
 // Checkpoints. Once a partition has CheckpointEvery records since its last
-// checkpoint, the committer signs one after the batch that reached it;
+// checkpoint, the committer signs one after the round that reached it;
 // every CheckpointInterval it signs a heartbeat; Flush anchors every
-// partition's tail.
+// partition's tail. Checkpoints are fenced like records.
 type Sealer struct {
 	js      jetstream.JetStream
 	opts    SealingOptions
@@ -155,29 +159,39 @@ type Sealer struct {
 	leases  *leases
 	log     *zap.Logger
 
-	ctx    context.Context // ends with Close: committers stop
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	ctx      context.Context // ends with Close: the committer stops
+	cancel   context.CancelFunc
+	done     chan struct{}
+	wake     chan struct{}
+	flushReq chan chan error
+	started  sync.Once
 
-	mu     sync.Mutex
+	mu     sync.Mutex // queue, queued, state, closed
+	queue  []*pendingRecord
+	queued map[string]*pendingRecord // source position → queued input
 	state  map[int]*partitionState
 	closed bool
 
-	stats struct{ batches, records, conflicts, restores atomic.Uint64 }
+	// Owned by the committer goroutine.
+	lease      *heldLease
+	streamLast uint64 // sequence of the last message of ESCAI_AUDIT
+	lastKnown  bool   // streamLast is what the stream holds
+
+	stats struct{ rounds, records, conflicts, restores atomic.Uint64 }
 }
 
 // SealerStats counts what a Sealer did since it started.
 type SealerStats struct {
-	Batches   uint64 // atomic batches stored
+	Rounds    uint64 // rounds of records stored
 	Records   uint64 // records stored
-	Conflicts uint64 // batches refused or unanswered, then re-read and sealed again
+	Conflicts uint64 // rounds refused or unanswered, then re-read and sealed again
 	Restores  uint64 // partition heads restored from the stream
 }
 
 // Stats returns the counters.
 func (s *Sealer) Stats() SealerStats {
 	return SealerStats{
-		Batches: s.stats.batches.Load(), Records: s.stats.records.Load(),
+		Rounds: s.stats.rounds.Load(), Records: s.stats.records.Load(),
 		Conflicts: s.stats.conflicts.Load(), Restores: s.stats.restores.Load(),
 	}
 }
@@ -185,22 +199,16 @@ func (s *Sealer) Stats() SealerStats {
 // partitionState is one partition of a Sealer.
 type partitionState struct {
 	part int
-	wake chan struct{}
 
-	// mu guards the queue and the memory of stored records.
-	mu     sync.Mutex
-	queue  []*pendingRecord
-	queued map[string]*pendingRecord // source position → queued input
-	seen   map[string]storedRecord   // source position → its stored record
-	fifo   []string                  // keys of seen, oldest first (ring)
-	next   int                       // next slot of fifo to overwrite
+	// mu guards the memory of stored records (read by Process).
+	mu   sync.Mutex
+	seen map[string]storedRecord // source position → its stored record
+	fifo []string                // keys of seen, oldest first (ring)
+	next int                     // next slot of fifo to overwrite
 
-	// headMu guards the chain head: held by the committer while it seals
-	// and publishes, and by Flush.
-	headMu   sync.Mutex
+	// Owned by the committer goroutine.
 	app      *audit.Appender // nil until restored, and after a lost lease
-	lastSeq  uint64          // stream sequence of the last stored record; 0: none
-	lease    *heldLease
+	lastSeq  uint64          // stream sequence of the partition's last stored record; 0: none
 	lastCkpt time.Time
 }
 
@@ -212,13 +220,16 @@ type storedRecord struct {
 	seq    uint64
 }
 
-// pendingRecord is an input waiting for its partition's committer.
+// pendingRecord is an input waiting for the committer.
 type pendingRecord struct {
 	in       audit.Input
+	part     int
 	pos      string
 	header   nats.Header
 	waiters  []*recordFuture
 	deadline time.Time
+	attempts int   // rounds that failed with this input
+	lastErr  error // why the last one failed
 }
 
 // NewSealer checks the options and derives the keys. js is the handle the
@@ -246,8 +257,8 @@ func NewSealer(js jetstream.JetStream, opts SealingOptions, partitions int) (*Se
 	if opts.CheckpointInterval <= 0 {
 		opts.CheckpointInterval = DefaultCheckpointInterval
 	}
-	if opts.MaxBatch <= 0 || opts.MaxBatch > 1000 {
-		opts.MaxBatch = DefaultMaxBatch
+	if opts.MaxRound <= 0 {
+		opts.MaxRound = DefaultMaxRound
 	}
 	if opts.LeaseTTL <= 0 {
 		opts.LeaseTTL = DefaultLeaseTTL
@@ -256,17 +267,21 @@ func NewSealer(js jetstream.JetStream, opts SealingOptions, partitions int) (*Se
 		opts.LeaseWait = 2 * opts.LeaseTTL
 	}
 	if opts.WriterID == "" {
-		return nil, errors.New("auditwriter: sealing needs a WriterID (it owns the partition leases)")
+		return nil, errors.New("auditwriter: sealing needs a WriterID (it owns the log's lease)")
 	}
 	log := opts.Logger
 	if log == nil {
 		log = zap.NewNop()
 	}
+	if opts.Publisher != nil {
+		js = opts.Publisher
+	}
 	s := &Sealer{
 		js: js, opts: opts, parts: partitions, keys: keys, window: opts.RedeliveryWindow,
 		every: uint64(opts.CheckpointEvery), signers: opts.CheckpointSigners, log: log,
 		leases: &leases{js: js, owner: opts.WriterID, ttl: opts.LeaseTTL, replicas: opts.Replicas},
-		state:  map[int]*partitionState{},
+		done:   make(chan struct{}), wake: make(chan struct{}, 1), flushReq: make(chan chan error),
+		queued: map[string]*pendingRecord{}, state: map[int]*partitionState{},
 	}
 	if len(s.signers) == 0 {
 		signer, _, err := keys.CheckpointSigner(DefaultCheckpointKeyName)
@@ -318,29 +333,62 @@ func (s *Sealer) appenderConfig(part int, leaseRev uint64) audit.AppenderConfig 
 // inputs are redelivered (to this writer after a restart, or another).
 var errSealerClosed = errors.New("auditwriter: sealer closed")
 
-// partition returns the state of part, starting its committer at first use.
-func (s *Sealer) partition(part int) (*partitionState, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return nil, errSealerClosed
-	}
-	ps := s.state[part]
-	if ps == nil {
-		ps = &partitionState{
-			part: part, wake: make(chan struct{}, 1),
-			queued: map[string]*pendingRecord{}, seen: map[string]storedRecord{},
-			fifo: make([]string, 0, min(s.window, 1024)),
-		}
-		s.state[part] = ps
-		s.wg.Add(1)
-		go s.commitLoop(ps)
-	}
-	return ps, nil
+// start runs the committer once.
+func (s *Sealer) start() {
+	s.started.Do(func() { go s.commitLoop() })
 }
 
-// seal queues one decoded input for its partition and returns the output
-// whose future resolves once its record is stored (see Sealer).
+// AwaitLease blocks until this writer holds the log's lease (a standby
+// waits here for the active writer to stop), then starts the committer.
+func (s *Sealer) AwaitLease(ctx context.Context) error {
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		return errSealerClosed
+	}
+	first := true
+	for {
+		l, err := s.leases.acquire(ctx, leaseKey(s.opts.Log), s.opts.LeaseTTL)
+		if err == nil {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if s.closed {
+				s.leases.release(l)
+				return errSealerClosed
+			}
+			s.lease = l // before the committer starts: it owns it from now on
+			s.start()
+			return nil
+		}
+		if !errors.Is(err, ErrLeaseHeld) {
+			return err
+		}
+		if first {
+			s.log.Info("standby: another audit writer holds the log's lease; waiting", zap.String("log", s.opts.Log), zap.Error(err))
+			first = false
+		}
+	}
+}
+
+// partition returns the state of part.
+func (s *Sealer) partition(part int) *partitionState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.partitionLocked(part)
+}
+
+func (s *Sealer) partitionLocked(part int) *partitionState {
+	ps := s.state[part]
+	if ps == nil {
+		ps = &partitionState{part: part, seen: map[string]storedRecord{}, fifo: make([]string, 0, min(s.window, 1024))}
+		s.state[part] = ps
+	}
+	return ps
+}
+
+// seal queues one decoded input and returns the output whose future
+// resolves once its record is stored (see Sealer).
 func (s *Sealer) seal(_ context.Context, in *stage.Message, ev *events.Envelope, part int) (stage.Output, error) {
 	input := audit.Input{
 		EventID:   ev.ID,
@@ -364,29 +412,34 @@ func (s *Sealer) seal(_ context.Context, in *stage.Message, ev *events.Envelope,
 	h.Set(HeaderEventTime, strconv.FormatInt(ev.Time.UnixMilli(), 10))
 	h.Set(HeaderPartition, strconv.Itoa(part))
 
-	ps, err := s.partition(part)
-	if err != nil {
-		return stage.Output{}, err
-	}
+	s.start()
+	ps := s.partition(part)
 	ps.mu.Lock()
-	if st, ok := ps.seen[pos]; ok {
-		ps.mu.Unlock()
+	st, ok := ps.seen[pos]
+	ps.mu.Unlock()
+	if ok {
 		return storedOutput(part, st, true), nil
 	}
 	f := newRecordFuture()
-	if p := ps.queued[pos]; p != nil {
+	outHeader := cloneHeader(h) // h goes to the committer, which writes into it
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return stage.Output{}, errSealerClosed
+	}
+	if p := s.queued[pos]; p != nil {
 		p.waiters = append(p.waiters, f) // redelivered while still queued
 	} else {
-		p = &pendingRecord{in: input, pos: pos, header: h, waiters: []*recordFuture{f}, deadline: time.Now().Add(s.opts.LeaseWait + DefaultRestoreTimeout)}
-		ps.queue = append(ps.queue, p)
-		ps.queued[pos] = p
+		p = &pendingRecord{in: input, part: part, pos: pos, header: h, waiters: []*recordFuture{f}, deadline: time.Now().Add(s.opts.LeaseWait + DefaultRestoreTimeout)}
+		s.queue = append(s.queue, p)
+		s.queued[pos] = p
 	}
-	ps.mu.Unlock()
+	s.mu.Unlock()
 	select {
-	case ps.wake <- struct{}{}:
+	case s.wake <- struct{}{}:
 	default:
 	}
-	return stage.Output{Subject: events.AuditSubject(part), Header: h, Future: f}, nil
+	return stage.Output{Subject: events.AuditSubject(part), Header: outHeader, Future: f}, nil
 }
 
 // storedOutput answers an input whose record is already stored: the runtime
@@ -422,159 +475,444 @@ func cloneHeader(h nats.Header) nats.Header {
 	return c
 }
 
-// commitLoop is the committer of one partition.
-func (s *Sealer) commitLoop(ps *partitionState) {
-	defer s.wg.Done()
-	hb := time.NewTicker(s.opts.CheckpointInterval)
+// commitLoop is the committer. It keeps up to two rounds in flight: the
+// next round is sealed and published while the PubAcks of the one before
+// are still coming back, so the broker never waits for the writer.
+func (s *Sealer) commitLoop() {
+	defer close(s.done)
+	hb := time.NewTicker(min(s.opts.CheckpointInterval, time.Second))
 	defer hb.Stop()
+	var inflight *round
 	for {
-		select {
-		case <-s.ctx.Done():
-			s.failQueued(ps, errSealerClosed)
-			ps.headMu.Lock()
-			if ps.lease != nil {
-				s.leases.release(ps.lease)
-				ps.lease = nil
-			}
-			ps.headMu.Unlock()
-			return
-		case <-ps.wake:
-			for {
-				batch := ps.take(s.opts.MaxBatch)
-				if len(batch) == 0 {
-					break
+		if inflight == nil {
+			select {
+			case <-s.ctx.Done():
+				s.shutdown()
+				return
+			case <-s.wake:
+			case reply := <-s.flushReq:
+				for inflight = s.nextRound(false); inflight != nil; inflight = s.nextRound(false) {
+					s.finish(inflight, nil)
 				}
-				s.commit(ps, batch)
+				reply <- s.checkpoints(func(ps *partitionState) bool { return ps.app.SinceCheckpoint() > 0 })
+				continue
+			case <-hb.C:
+				_ = s.checkpoints(func(ps *partitionState) bool {
+					return time.Since(ps.lastCkpt) >= s.opts.CheckpointInterval
+				})
+				continue
 			}
-		case <-hb.C:
-			s.heartbeat(ps)
+		}
+		if inflight != nil && !s.clean() {
+			// The lease or the stream's last sequence must be checked
+			// again: nothing may be in flight meanwhile.
+			s.finish(inflight, nil)
+			inflight = nil
+		}
+		next := s.nextRound(inflight != nil)
+		if inflight != nil && !s.finish(inflight, next) {
+			// next was sealed on top of the failed round and was
+			// recovered with it.
+			next = nil
+		}
+		inflight = next
+		if inflight == nil {
+			s.mu.Lock()
+			more := len(s.queue) > 0
+			s.mu.Unlock()
+			if more {
+				select {
+				case s.wake <- struct{}{}:
+				default:
+				}
+			}
 		}
 	}
 }
 
-// take removes up to n inputs from the queue; they stay in queued (a
-// redelivery joins them) until resolved.
-func (ps *partitionState) take(n int) []*pendingRecord {
-	ps.mu.Lock()
-	defer ps.mu.Unlock()
-	k := min(n, len(ps.queue))
-	batch := append([]*pendingRecord(nil), ps.queue[:k]...)
-	ps.queue = ps.queue[k:]
-	if len(ps.queue) == 0 {
-		ps.queue = nil
-	}
-	return batch
+// clean reports whether the committer may seal on top of what is in
+// flight: it holds the lease and knows the stream's last sequence.
+func (s *Sealer) clean() bool {
+	return s.lease != nil && !s.lease.lost.Load() && s.lastKnown
 }
 
-func (s *Sealer) failQueued(ps *partitionState, err error) {
-	ps.mu.Lock()
-	q := ps.queue
-	ps.queue = nil
-	ps.mu.Unlock()
-	s.fail(ps, q, err)
+func (s *Sealer) shutdown() {
+	s.mu.Lock()
+	q := s.queue
+	s.queue = nil
+	s.mu.Unlock()
+	s.fail(q, errSealerClosed)
+	if s.lease != nil {
+		s.leases.release(s.lease)
+		s.lease = nil
+	}
+}
+
+// round is one set of inputs sealed and published together.
+type round struct {
+	pending []*pendingRecord
+	msgs    []*fencedMsg // every record, partition by partition, then the checkpoints
+	rec     []int        // pending[i]'s record is msgs[rec[i]]
+	ids     []string     // Msg-Id of pending[i]'s record
+	marks   map[int]audit.Mark
+	order   []int // partitions of the round, in publish order
+	err     error // the first publish error
+}
+
+// nextRound takes what is queued (up to MaxRound), seals it and publishes
+// it without waiting for the PubAcks. Inputs that cannot be sealed now are
+// failed (the runtime retries them). Nil when nothing is queued, or when a
+// round is in flight (inflight) and the lease must be taken again first.
+func (s *Sealer) nextRound(inflight bool) *round {
+	for {
+		s.mu.Lock()
+		k := min(s.opts.MaxRound, len(s.queue))
+		pending := append([]*pendingRecord(nil), s.queue[:k]...)
+		s.queue = s.queue[k:]
+		if len(s.queue) == 0 {
+			s.queue = nil
+		}
+		s.mu.Unlock()
+		if len(pending) == 0 {
+			return nil
+		}
+		now := time.Now()
+		live := pending[:0]
+		var dead []*pendingRecord
+		for _, p := range pending {
+			if now.After(p.deadline) || p.attempts >= maxCommitAttempts {
+				dead = append(dead, p)
+			} else {
+				live = append(live, p)
+			}
+		}
+		if len(dead) > 0 {
+			err := p0err(dead)
+			s.fail(dead, err)
+		}
+		if len(live) == 0 {
+			continue
+		}
+		if inflight && !s.clean() {
+			s.mu.Lock()
+			s.queue = append(append([]*pendingRecord(nil), live...), s.queue...)
+			s.mu.Unlock()
+			return nil
+		}
+		if err := s.ensureHeads(live, !inflight); err != nil {
+			for _, p := range live {
+				p.lastErr = err
+			}
+			s.fail(live, err)
+			continue
+		}
+		if live = s.settleStored(live); len(live) == 0 {
+			continue
+		}
+		r, err := s.sealRound(live)
+		if err != nil {
+			s.fail(live, err)
+			continue
+		}
+		s.publish(r)
+		return r
+	}
+}
+
+// p0err is the error the inputs of dead fail with.
+func p0err(dead []*pendingRecord) error {
+	for _, p := range dead {
+		if p.lastErr != nil {
+			return fmt.Errorf("auditwriter: record not stored after %d attempts: %w", p.attempts, p.lastErr)
+		}
+	}
+	return errors.New("auditwriter: input waited too long to be sealed")
+}
+
+// maxCommitAttempts bounds how often one input is sealed again after
+// conflicts before it is handed back to the runtime as a retry.
+const maxCommitAttempts = 4
+
+// sealRound appends the round to its partitions' Appenders (marking them
+// first) and builds the messages: the records partition by partition,
+// then a checkpoint for every partition of the round that is due one.
+func (s *Sealer) sealRound(pending []*pendingRecord) (*round, error) {
+	r := &round{pending: pending, rec: make([]int, len(pending)), ids: make([]string, len(pending)), marks: map[int]audit.Mark{}}
+	byPart := map[int][]int{}
+	for i, p := range pending {
+		if _, ok := byPart[p.part]; !ok {
+			r.order = append(r.order, p.part)
+		}
+		byPart[p.part] = append(byPart[p.part], i)
+	}
+	r.msgs = make([]*fencedMsg, 0, len(pending)+len(r.order))
+	for _, part := range r.order {
+		ps := s.partition(part)
+		idx := byPart[part]
+		inputs := make([]audit.Input, len(idx))
+		for j, i := range idx {
+			inputs[j] = pending[i].in
+		}
+		r.marks[part] = ps.app.Mark()
+		recs, err := ps.app.Append(inputs)
+		if err != nil {
+			delete(r.marks, part) // the head has not moved
+			s.rewind(r)
+			return nil, err
+		}
+		subject := events.AuditSubject(part)
+		for j, i := range idx {
+			// No Nats-Msg-Id: the fence already refuses a record
+			// published twice, and a per-record id would only fill the
+			// broker's duplicate window (one entry per record).
+			h := pending[i].header // the committer's own; the runtime's Output has a copy
+			h.Set(HeaderPSeq, strconv.FormatUint(recs[j].PSeq, 10))
+			r.ids[i] = recs[j].MsgID()
+			r.rec[i] = len(r.msgs)
+			r.msgs = append(r.msgs, &fencedMsg{msg: &nats.Msg{Subject: subject, Data: recs[j].Bytes(), Header: h}})
+		}
+	}
+	for _, part := range r.order {
+		ps := s.partition(part)
+		if ps.app.SinceCheckpoint() < s.every {
+			continue
+		}
+		if m, err := s.checkpointMsg(ps); err == nil {
+			r.msgs = append(r.msgs, m)
+		} else {
+			s.log.Warn("audit checkpoint not signed", zap.Int("partition", part), zap.Error(err))
+		}
+	}
+	return r, nil
+}
+
+// publish sends the round's messages in order, each expecting the stream's
+// last sequence to be the one before it (see Sealer), without waiting.
+func (s *Sealer) publish(r *round) {
+	for _, m := range r.msgs {
+		m.msg.Header.Set(jetstream.ExpectedLastSeqHeader, strconv.FormatUint(s.streamLast, 10))
+		m.want = s.streamLast + 1
+		f, err := s.js.PublishMsgAsync(m.msg, jetstream.WithStallWait(DefaultBatchTimeout))
+		if err != nil {
+			r.err = err // the rest would be refused anyway
+			s.lastKnown = false
+			return
+		}
+		m.fut = f
+		s.streamLast++
+	}
+}
+
+// await waits for the PubAck of every message published and returns the
+// first failure: refused, unanswered, or stored elsewhere than expected.
+func (s *Sealer) await(msgs []*fencedMsg, first error) error {
+	err := first
+	timeout := time.NewTimer(DefaultBatchTimeout)
+	defer timeout.Stop()
+	for _, m := range msgs {
+		if m.fut == nil {
+			break
+		}
+		select {
+		case ack := <-m.fut.Ok():
+			if ack.Sequence != m.want && err == nil {
+				err = fmt.Errorf("auditwriter: stored at sequence %d, expected %d", ack.Sequence, m.want)
+			}
+		case ferr := <-m.fut.Err():
+			if err == nil {
+				err = ferr
+			}
+		case <-timeout.C:
+			if err == nil {
+				err = errors.New("auditwriter: no PubAck in time")
+			}
+			return err
+		}
+	}
+	return err
+}
+
+// finish waits for the round's PubAcks. When all are back it resolves
+// every input and reports true. Otherwise it waits for after too (the
+// round sealed on top of r, if any: the fence refused it, or its outcome
+// is unknown), and recovers from both (see recover).
+func (s *Sealer) finish(r, after *round) bool {
+	err := s.await(r.msgs, r.err)
+	if err == nil {
+		s.stored(r)
+		return true
+	}
+	rounds := []*round{r}
+	if after != nil {
+		_ = s.await(after.msgs, after.err)
+		rounds = append(rounds, after)
+	}
+	s.recover(err, rounds...)
+	return false
+}
+
+// recover handles rounds (oldest first) that were not stored whole: the
+// stream's last sequence becomes unknown, every partition goes back to
+// its oldest mark, and the inputs are queued again, first, in their
+// order. ensureHeads then adopts what the stream holds (stored records of
+// these rounds included) before anything is sealed again.
+func (s *Sealer) recover(err error, rounds ...*round) {
+	s.lastKnown = false
+	s.stats.conflicts.Add(1)
+	n := 0
+	for _, r := range rounds {
+		n += len(r.pending)
+	}
+	s.log.Warn("audit records not stored; re-reading the partition heads", zap.Int("records", n), zap.Error(err))
+	// Newest first, so each partition ends at the mark of the oldest
+	// round that touched it: a later round's mark includes the earlier
+	// round's records, which may never have been stored.
+	for i := len(rounds) - 1; i >= 0; i-- {
+		s.rewind(rounds[i])
+	}
+	// The heads are re-read by ensureHeads before the next round, after
+	// it reads the stream's last sequence.
+	var pending []*pendingRecord
+	for _, r := range rounds {
+		pending = append(pending, r.pending...)
+	}
+	for _, p := range pending {
+		p.attempts++
+		p.lastErr = err
+		// The failed round's message may still be held by the client
+		// library (a future without an answer): seal the retry on a copy.
+		p.header = cloneHeader(p.header)
+	}
+	s.mu.Lock()
+	s.queue = append(pending, s.queue...)
+	s.mu.Unlock()
+}
+
+// rewind returns every marked partition of r to its mark (or drops its
+// head, to be restored, when that fails).
+func (s *Sealer) rewind(r *round) {
+	for part, m := range r.marks {
+		ps := s.partition(part)
+		if ps.app == nil {
+			continue
+		}
+		if err := ps.app.Rewind(m); err != nil {
+			ps.app = nil
+		}
+	}
+}
+
+// stored records a fully acknowledged round: remembered for redeliveries,
+// partition heads advanced, inputs resolved.
+func (s *Sealer) stored(r *round) {
+	recs := make([]storedRecord, len(r.pending))
+	for i, p := range r.pending {
+		m := r.msgs[r.rec[i]]
+		// Every PubAck is back: the library is done with the message,
+		// and its header becomes the stored record's (read-only from now).
+		h := m.msg.Header
+		h.Del(jetstream.ExpectedLastSeqHeader)
+		recs[i] = storedRecord{data: m.msg.Data, header: h, msgID: r.ids[i], seq: m.want}
+		ps := s.partition(p.part)
+		ps.mu.Lock()
+		ps.remember(p.pos, recs[i], s.window)
+		ps.mu.Unlock()
+		ps.lastSeq = m.want
+	}
+	if len(r.msgs) > len(r.pending) {
+		now := time.Now()
+		for _, part := range r.order {
+			if ps := s.partition(part); ps.app != nil && ps.app.SinceCheckpoint() == 0 {
+				ps.lastCkpt = now
+			}
+		}
+	}
+	s.resolve(r.pending, recs, false)
+	s.stats.rounds.Add(1)
+	s.stats.records.Add(uint64(len(r.pending)))
 }
 
 // fail resolves the waiters of batch with err (the runtime retries them).
-func (s *Sealer) fail(ps *partitionState, batch []*pendingRecord, err error) {
-	ps.mu.Lock()
-	defer ps.mu.Unlock()
+func (s *Sealer) fail(batch []*pendingRecord, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	for _, p := range batch {
-		delete(ps.queued, p.pos)
+		delete(s.queued, p.pos)
 		for _, f := range p.waiters {
 			f.fail(err)
 		}
 	}
 }
 
-// settleStored resolves the inputs of batch whose records the stream
-// already holds and returns the others.
-func (s *Sealer) settleStored(ps *partitionState, batch []*pendingRecord) []*pendingRecord {
-	ps.mu.Lock()
-	defer ps.mu.Unlock()
-	rest := batch[:0]
-	for _, p := range batch {
+// settleStored resolves the inputs whose records the stream already holds
+// and returns the others.
+func (s *Sealer) settleStored(pending []*pendingRecord) []*pendingRecord {
+	rest := pending[:0]
+	var done []*pendingRecord
+	var recs []storedRecord
+	for _, p := range pending {
+		ps := s.partition(p.part)
+		ps.mu.Lock()
 		st, ok := ps.seen[p.pos]
-		if !ok {
+		ps.mu.Unlock()
+		if ok {
+			done, recs = append(done, p), append(recs, st)
+		} else {
 			rest = append(rest, p)
-			continue
-		}
-		delete(ps.queued, p.pos)
-		for _, f := range p.waiters {
-			f.resolve(&nats.Msg{Subject: events.AuditSubject(ps.part), Data: st.data, Header: cloneHeader(st.header)}, st.seq, true)
 		}
 	}
+	s.resolve(done, recs, true)
 	return rest
 }
 
-// maxCommitAttempts bounds how often one batch is sealed again after
-// conflicts before its inputs are handed back to the runtime as retries.
-const maxCommitAttempts = 4
-
-// commit seals and stores one batch (see Sealer).
-func (s *Sealer) commit(ps *partitionState, batch []*pendingRecord) {
-	ps.headMu.Lock()
-	defer ps.headMu.Unlock()
-	now := time.Now()
-	var expired []*pendingRecord
-	live := batch[:0]
-	for _, p := range batch {
-		if now.After(p.deadline) {
-			expired = append(expired, p)
-		} else {
-			live = append(live, p)
+// resolve answers the waiters of each pending input with its record.
+func (s *Sealer) resolve(batch []*pendingRecord, recs []storedRecord, dup bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, p := range batch {
+		delete(s.queued, p.pos)
+		st := recs[i]
+		for _, f := range p.waiters {
+			// Shared: Msg of a future is read, never written.
+			f.resolve(&nats.Msg{Subject: events.AuditSubject(p.part), Data: st.data, Header: st.header}, st.seq, dup)
 		}
-	}
-	if len(expired) > 0 {
-		s.fail(ps, expired, errors.New("auditwriter: input waited too long for its partition"))
-	}
-	batch = live
-	var lastErr error
-	for attempt := 0; attempt < maxCommitAttempts && len(batch) > 0; attempt++ {
-		if err := s.ensureHead(ps); err != nil {
-			lastErr = err
-			break
-		}
-		if batch = s.settleStored(ps, batch); len(batch) == 0 {
-			return
-		}
-		err := s.publishBatch(ps, batch)
-		if err == nil {
-			if ps.app.SinceCheckpoint() >= s.every {
-				s.checkpoint(ps)
-			}
-			return
-		}
-		lastErr = err
-		s.stats.conflicts.Add(1)
-		s.log.Warn("audit batch not stored; re-reading the partition head",
-			zap.Int("partition", ps.part), zap.Int("records", len(batch)), zap.Error(err))
-		if err := s.catchUp(ps); err != nil {
-			s.log.Warn("audit partition head not re-read; restoring it", zap.Int("partition", ps.part), zap.Error(err))
-			ps.app = nil
-		}
-	}
-	if len(batch) > 0 {
-		s.fail(ps, batch, fmt.Errorf("auditwriter: partition %d: %w", ps.part, lastErr))
 	}
 }
 
-// ensureHead makes sure this writer holds the partition's lease and has its
-// head: taking the lease and restoring the chain at first use, after a
-// lost lease, or after a failed catch-up.
-func (s *Sealer) ensureHead(ps *partitionState) error {
-	if ps.lease != nil && ps.lease.lost.Load() {
-		s.log.Warn("audit partition lease lost; re-reading the partition", zap.Int("partition", ps.part))
-		s.leases.release(ps.lease)
-		ps.lease, ps.app = nil, nil
+// ensureHeads makes sure this writer holds the lease, knows the stream's
+// last sequence and has the head of every partition of pending. Taking the
+// lease again after it was lost needs nothing in flight (idle); otherwise
+// the loss is handled at the next round.
+func (s *Sealer) ensureHeads(pending []*pendingRecord, idle bool) error {
+	if idle && s.lease != nil && s.lease.lost.Load() {
+		s.log.Error("audit log lease lost; taking it again and re-reading every partition", zap.String("log", s.opts.Log))
+		s.leases.release(s.lease)
+		s.lease = nil
 	}
-	if ps.lease == nil {
-		l, err := s.leases.acquire(s.ctx, ps.part, s.opts.LeaseWait)
+	if s.lease == nil {
+		l, err := s.leases.acquire(s.ctx, leaseKey(s.opts.Log), s.opts.LeaseWait)
 		if err != nil {
 			return err
 		}
-		ps.lease, ps.app = l, nil
+		s.lease = l
+		s.mu.Lock()
+		for _, ps := range s.state {
+			ps.app = nil // another writer may have written meanwhile
+		}
+		s.mu.Unlock()
+		s.lastKnown = false
 	}
-	if ps.app == nil {
+	// The stream's last sequence first, then the heads (see refreshHeads).
+	if !s.lastKnown {
+		if err := s.refreshHeads(); err != nil {
+			return err
+		}
+	}
+	for _, p := range pending {
+		ps := s.partition(p.part)
+		if ps.app != nil {
+			continue
+		}
 		if err := s.restore(s.ctx, ps); err != nil {
 			return err
 		}
@@ -583,63 +921,62 @@ func (s *Sealer) ensureHead(ps *partitionState) error {
 	return nil
 }
 
-// publishBatch seals batch after the head and stores it as one atomic
-// batch fenced by the expected last subject sequence. On success every
-// input is resolved; on error the head is rewound (or dropped).
-func (s *Sealer) publishBatch(ps *partitionState, batch []*pendingRecord) error {
-	inputs := make([]audit.Input, len(batch))
-	for i, p := range batch {
-		inputs[i] = p.in
-	}
-	mark := ps.app.Mark()
-	recs, err := ps.app.Append(inputs)
-	if err != nil {
-		return err // the head has not moved
-	}
-	msgs := make([]*nats.Msg, len(recs))
-	subject := events.AuditSubject(ps.part)
-	for i := range recs {
-		h := cloneHeader(batch[i].header)
-		h.Set(HeaderPSeq, strconv.FormatUint(recs[i].PSeq, 10))
-		h.Set(jetstream.MsgIDHeader, recs[i].MsgID())
-		if i == 0 {
-			h.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(ps.lastSeq, 10))
-		}
-		msgs[i] = &nats.Msg{Subject: subject, Data: recs[i].Bytes(), Header: h}
-	}
+// refreshHeads reads the stream's last sequence, then brings every
+// partition head up to date. The order is what makes the fence sound: a
+// head is sealed against together with a predicted sequence, and every
+// head is at least as new as the moment that sequence was read, so a
+// record another writer stores after it makes the prediction, and the
+// publish, fail.
+func (s *Sealer) refreshHeads() error {
 	ctx, cancel := context.WithTimeout(s.ctx, DefaultBatchTimeout)
-	ack, err := jetstreamext.PublishMsgBatch(ctx, s.js, msgs)
-	cancel()
-	if err == nil && (ack == nil || ack.BatchSize != uint64(len(msgs)) || ack.Sequence < uint64(len(msgs))) {
-		err = fmt.Errorf("auditwriter: batch ack %+v for %d records", ack, len(msgs))
-	}
+	defer cancel()
+	stream, err := s.js.Stream(ctx, events.StreamAudit)
 	if err != nil {
-		if rerr := ps.app.Rewind(mark); rerr != nil {
+		return fmt.Errorf("auditwriter: %s: %w", events.StreamAudit, err)
+	}
+	info, err := stream.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("auditwriter: %s: %w", events.StreamAudit, err)
+	}
+	s.mu.Lock()
+	parts := make([]*partitionState, 0, len(s.state))
+	for _, ps := range s.state {
+		parts = append(parts, ps)
+	}
+	s.mu.Unlock()
+	for _, ps := range parts {
+		if ps.app == nil {
+			continue
+		}
+		if err := s.catchUp(ps); err != nil {
+			s.log.Warn("audit partition head not re-read; restoring it", zap.Int("partition", ps.part), zap.Error(err))
 			ps.app = nil
-		}
-		return err
-	}
-	first := ack.Sequence - uint64(len(msgs)) + 1
-	ps.mu.Lock()
-	for i, p := range batch {
-		h := msgs[i].Header
-		if i == 0 {
-			h.Del(jetstream.ExpectedLastSubjSeqHeader)
-		}
-		st := storedRecord{data: msgs[i].Data, header: h, msgID: recs[i].MsgID(), seq: first + uint64(i)}
-		st.header = cloneHeader(h)
-		st.header.Del(jetstream.MsgIDHeader)
-		ps.remember(p.pos, st, s.window)
-		delete(ps.queued, p.pos)
-		for _, f := range p.waiters {
-			f.resolve(&nats.Msg{Subject: subject, Data: st.data, Header: cloneHeader(st.header)}, st.seq, false)
+			if err := s.restore(s.ctx, ps); err != nil {
+				return err
+			}
+			s.stats.restores.Add(1)
 		}
 	}
-	ps.mu.Unlock()
-	ps.lastSeq = ack.Sequence
-	s.stats.batches.Add(1)
-	s.stats.records.Add(uint64(len(msgs)))
+	s.streamLast, s.lastKnown = info.State.LastSeq, true
 	return nil
+}
+
+// publishFenced publishes msgs fenced like a round and waits for them.
+func (s *Sealer) publishFenced(msgs []*fencedMsg) error {
+	r := &round{msgs: msgs}
+	s.publish(r)
+	err := s.await(msgs, r.err)
+	if err != nil {
+		s.lastKnown = false
+	}
+	return err
+}
+
+// fencedMsg is one message of a round with the sequence it must get.
+type fencedMsg struct {
+	msg  *nats.Msg
+	want uint64
+	fut  jetstream.PubAckFuture
 }
 
 // recordFuture is the jetstream.PubAckFuture of a queued input: it resolves
@@ -668,13 +1005,14 @@ func (f *recordFuture) Ok() <-chan *jetstream.PubAck { return f.ok }
 func (f *recordFuture) Err() <-chan error            { return f.err }
 func (f *recordFuture) Msg() *nats.Msg               { return f.msg }
 
-// Close stops every committer (what is still queued fails and is retried
-// by the runtime) and releases the partition leases. Call Flush before it
-// to anchor the tails.
+// Close stops the committer (what is still queued fails and is retried by
+// the runtime) and releases the log's lease. Call Flush before it to
+// anchor the tails.
 func (s *Sealer) Close() {
 	s.mu.Lock()
 	s.closed = true
 	s.mu.Unlock()
 	s.cancel()
-	s.wg.Wait()
+	s.start() // so that done closes even if nothing ever started it
+	<-s.done
 }

@@ -435,44 +435,47 @@ func (a *Appender) Checkpoint(now time.Time, signers ...note.Signer) (Checkpoint
 	return e, nil
 }
 
-// Mark is a saved head of an Appender, taken before a batch whose storing
-// may fail. It holds O(log n) hashes.
+// Mark is a saved state of an Appender (head and last checkpoint), taken
+// before a batch whose storing may fail. It holds O(log n) hashes.
 type Mark struct {
-	next   uint64
-	prev   [HashSize]byte
-	tree   [][HashSize]byte
-	since  [][HashSize]byte
-	cpSize uint64
+	next       uint64
+	prev       [HashSize]byte
+	tree       [][HashSize]byte
+	cpSize     uint64
+	cpFrontier [][HashSize]byte
+	since      [][HashSize]byte // nil when cpSize is 0
 }
 
-// Mark saves the head so that Rewind can undo the Appends after it.
+// Mark saves the state so that Rewind can undo the Appends and
+// Checkpoints after it.
 func (a *Appender) Mark() Mark {
-	m := Mark{next: a.next, prev: a.prev, tree: hashesOf(a.tree), cpSize: a.cpSize}
+	m := Mark{next: a.next, prev: a.prev, tree: hashesOf(a.tree), cpSize: a.cpSize, cpFrontier: a.cpFrontier}
 	if a.since != nil {
 		m.since = hashesOf(a.since)
 	}
 	return m
 }
 
-// Rewind returns the head to m, forgetting the records appended after it:
-// the stage calls it when a batch was refused (another writer appended
-// first) and then Continue with what the stream holds. A checkpoint taken
-// after m makes the mark stale: ErrRestore.
+// Rewind returns the Appender to m, forgetting the records appended and
+// the checkpoints signed after it: the stage calls it when they were not
+// stored (another writer appended first), then Continue with what the
+// stream holds. A mark from after the current head is ErrRestore.
 func (a *Appender) Rewind(m Mark) error {
-	if m.cpSize != a.cpSize || m.next > a.next {
-		return fmt.Errorf("%w: stale mark (size %d, checkpoint %d; now %d, checkpoint %d)", ErrRestore, m.next, m.cpSize, a.next, a.cpSize)
+	if m.next > a.next || m.cpSize > m.next {
+		return fmt.Errorf("%w: mark at size %d, head at %d", ErrRestore, m.next, a.next)
 	}
 	tree, err := rangeFromFrontier(a.factory, m.next, m.tree)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrRestore, err)
 	}
 	var since *compact.Range
-	if a.since != nil {
-		if since, err = a.factory.NewRange(a.cpSize, m.next, toSlices(m.since)); err != nil {
+	if m.cpSize > 0 {
+		if since, err = a.factory.NewRange(m.cpSize, m.next, toSlices(m.since)); err != nil {
 			return fmt.Errorf("%w: %w", ErrRestore, err)
 		}
 	}
-	a.next, a.prev, a.tree, a.since = m.next, m.prev, tree, since
+	a.next, a.prev, a.tree = m.next, m.prev, tree
+	a.cpSize, a.cpFrontier, a.since = m.cpSize, m.cpFrontier, since
 	return nil
 }
 

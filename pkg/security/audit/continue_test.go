@@ -118,13 +118,38 @@ func TestContinueRefusesWhatDoesNotExtendTheHead(t *testing.T) {
 		t.Errorf("other partition: Continue = %v, want ErrRestore", err)
 	}
 
-	// A mark taken before a checkpoint is stale.
+	// A mark taken before a checkpoint undoes the checkpoint too: the
+	// next one proves consistency from the checkpoint before the mark.
 	a := fresh(5)
-	m := a.Mark()
 	if _, err := a.Checkpoint(epoch, l.signers[0]); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.Rewind(m); !errors.Is(err, ErrRestore) {
-		t.Errorf("stale mark: Rewind = %v, want ErrRestore", err)
+	m := a.Mark()
+	if _, err := a.Append([]Input{input(50, "acme")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Checkpoint(epoch, l.signers[0]); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Rewind(m); err != nil {
+		t.Fatal(err)
+	}
+	if a.SinceCheckpoint() != 0 || a.Head().Next != 5 {
+		t.Fatalf("after Rewind: head %d, %d since the checkpoint; want 5 and 0", a.Head().Next, a.SinceCheckpoint())
+	}
+	if _, err := a.Append([]Input{input(51, "acme")}); err != nil {
+		t.Fatal(err)
+	}
+	e, err := a.Checkpoint(epoch, l.signers[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.ConsistencyFrom != 5 || len(e.Consistency) == 0 {
+		t.Fatalf("checkpoint after Rewind proves from %d, want 5", e.ConsistencyFrom)
+	}
+	// A mark from a later head is refused.
+	later := fresh(5).Mark()
+	if err := fresh(3).Rewind(later); !errors.Is(err, ErrRestore) {
+		t.Errorf("mark from a later head: Rewind = %v, want ErrRestore", err)
 	}
 }

@@ -1,0 +1,134 @@
+package auditwriter_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"runtime/pprof"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+
+	"github.com/escai-framework/escai/internal/auditwriter"
+	"github.com/escai-framework/escai/internal/broker"
+	"github.com/escai-framework/escai/internal/broker/brokertest"
+	"github.com/escai-framework/escai/internal/redisx/redistest"
+	"github.com/escai-framework/escai/internal/stage"
+	"github.com/escai-framework/escai/pkg/events"
+	"github.com/escai-framework/escai/streams"
+)
+
+// BenchmarkWriter measures one audit writer end to end on a real broker and
+// a real redis-server: b.N clean 1 KiB events are stored in
+// ESCAI_CLEAN_acme first, then the writer reads, seals (hash chain, MAC,
+// AES-GCM), stores (atomic fenced batches) and indexes them; the clock
+// runs from its start until the index holds all of them.
+//
+//	go test -run '^$' -bench BenchmarkWriter -benchtime 50000x ./internal/auditwriter
+func BenchmarkWriter(b *testing.B) {
+	for _, encrypt := range []bool{true, false} {
+		b.Run(fmt.Sprintf("encrypt=%v", encrypt), func(b *testing.B) {
+			benchWriter(b, encrypt)
+		})
+	}
+}
+
+func benchWriter(b *testing.B, encrypt bool) {
+	ctx := context.Background()
+	srv := brokertest.StartNode(b)
+	js := brokertest.JetStream(b, brokertest.Connect(b, srv))
+	brokertest.Apply(b, js)
+	defs, err := broker.LoadDefinitions(streams.FS)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := defs.EnsureTenant(ctx, js, "acme", broker.Overrides{}); err != nil {
+		b.Fatal(err)
+	}
+	rdb := redistest.Start(b).Client(b)
+
+	pad := strings.Repeat("x", 1024-230)
+	for i := range b.N {
+		// 64 agents: spread over the 16 partitions, as real traffic is.
+		subj, data := cleanEvent(i)
+		agent := fmt.Sprintf("agent-%d", i%64)
+		subj = strings.Replace(subj, fmt.Sprintf("agent-%d", i%5), agent, 1)
+		data = bytes.Replace(data, fmt.Appendf(nil, `"agentid":"agent-%d"`, i%5), fmt.Appendf(nil, `"agentid":%q`, agent), 1)
+		data = bytes.Replace(data, []byte(`"n":`), fmt.Appendf(nil, `"pad":%q,"n":`, pad), 1)
+		if _, err := js.PublishAsync(subj, data); err != nil {
+			b.Fatal(err)
+		}
+	}
+	select {
+	case <-js.PublishAsyncComplete():
+	case <-time.After(2 * time.Minute):
+		b.Fatal("publishing the input took over 2 minutes")
+	}
+
+	// TCP connections, as between processes: an in-process pipe makes
+	// every write wait for the server to read it.
+	tcp := func() *nats.Conn {
+		nc, err := nats.Connect(srv.ClientURL())
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(nc.Close)
+		return nc
+	}
+	js, err = jetstream.New(tcp(), jetstream.WithPublishAsyncMaxPending(8192))
+	if err != nil {
+		b.Fatal(err)
+	}
+	pjs, err := jetstream.New(tcp(), jetstream.WithPublishAsyncMaxPending(8192))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if f := os.Getenv("ESCAI_BENCH_CPUPROFILE"); f != "" {
+		out, err := os.Create(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(out); err != nil {
+			b.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	b.ResetTimer()
+	start := time.Now()
+	w, err := auditwriter.Start(ctx, js, rdb, auditwriter.Options{
+		Partitions: 16, Limits: events.DefaultLimits(), Batch: 256, Workers: 4,
+		Sealing: &auditwriter.SealingOptions{Master: testMaster(), Encrypt: encrypt, WriterID: "bench", Publisher: pjs},
+	}, zap.NewNop(), stage.NewMetrics(prometheus.NewRegistry()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for {
+		n, err := rdb.ZCard(ctx, auditwriter.TenantIndexKey("acme")).Result()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n == int64(b.N) {
+			break
+		}
+		if time.Since(start) > 10*time.Minute {
+			b.Fatalf("index holds %d of %d after 10 minutes", n, b.N)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "records/s")
+	st := w.Sealer().Stats()
+	b.ReportMetric(float64(st.Records)/float64(max(st.Rounds, 1)), "records/round")
+	dctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if err := w.Drain(dctx); err != nil {
+		b.Fatal(err)
+	}
+}
