@@ -48,9 +48,37 @@ func OpenKeyRing(ctx context.Context, js jetstream.JetStream, kek []byte, tenant
 	if err != nil {
 		return nil, err
 	}
+	if err := loadKeys(ctx, kv, ring); err != nil {
+		return nil, err
+	}
+	return ring, nil
+}
+
+// LoadKeyRing reads every data key of KeyBucket into a ring for
+// decryption only (verify, query): it never creates or stores a key. A
+// missing bucket gives an empty ring.
+func LoadKeyRing(ctx context.Context, js jetstream.JetStream, kek []byte) (*audit.KeyRing, error) {
+	ring, err := audit.NewKeyRing(audit.KeyRingConfig{KEK: kek})
+	if err != nil {
+		return nil, err
+	}
+	kv, err := js.KeyValue(ctx, KeyBucket)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		return ring, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("auditwriter: key bucket: %w", err)
+	}
+	if err := loadKeys(ctx, kv, ring); err != nil {
+		return nil, err
+	}
+	return ring, nil
+}
+
+func loadKeys(ctx context.Context, kv jetstream.KeyValue, ring *audit.KeyRing) error {
 	lister, err := kv.ListKeys(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("auditwriter: list keys: %w", err)
+		return fmt.Errorf("auditwriter: list keys: %w", err)
 	}
 	for id := range lister.Keys() {
 		e, err := kv.Get(ctx, id)
@@ -58,15 +86,15 @@ func OpenKeyRing(ctx context.Context, js jetstream.JetStream, kek []byte, tenant
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("auditwriter: key %s: %w", id, err)
+			return fmt.Errorf("auditwriter: key %s: %w", id, err)
 		}
 		w, err := audit.ParseWrappedKey(e.Value())
 		if err != nil {
-			return nil, fmt.Errorf("auditwriter: key %s: %w", id, err)
+			return fmt.Errorf("auditwriter: key %s: %w", id, err)
 		}
 		if err := ring.Load(*w); err != nil {
-			return nil, fmt.Errorf("auditwriter: key %s: %w", id, err)
+			return fmt.Errorf("auditwriter: key %s: %w", id, err)
 		}
 	}
-	return ring, nil
+	return nil
 }

@@ -1,13 +1,16 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/cobra"
 	"golang.org/x/mod/sumdb/note"
@@ -16,82 +19,149 @@ import (
 	"github.com/escai-framework/escai/internal/redisx"
 	"github.com/escai-framework/escai/pkg/events"
 	"github.com/escai-framework/escai/pkg/security/audit"
+	"github.com/escai-framework/escai/pkg/security/config"
 )
 
 func newAuditCmd() *cobra.Command {
-	c := &cobra.Command{Use: "audit", Short: "Verify the audit trail"}
-	c.AddCommand(newAuditVerify(), newAuditReindex())
+	c := &cobra.Command{Use: "audit", Short: "Verify, prove and export the audit trail"}
+	cp := &cobra.Command{Use: "checkpoint", Short: "Signed checkpoints of the audit partitions"}
+	cp.AddCommand(newAuditCheckpointExport())
+	c.AddCommand(newAuditVerify(), newAuditReindex(), cp)
 	return c
+}
+
+// auditSession is what the audit subcommands share: configuration, the
+// derived keys, the trusted checkpoint keys and a JetStream connection.
+type auditSession struct {
+	cfg      *config.Config
+	keys     *audit.DerivedKeys
+	trusted  note.Verifiers
+	js       jetstream.JetStream
+	nc       *nats.Conn
+	logName  string
+	partsArg int
+}
+
+// auditFlags are the flags of every command that reads the audit stream.
+type auditFlags struct {
+	cf             *configFlags
+	partition      *int
+	logName        *string
+	checkpointKeys *[]string
+}
+
+func newAuditFlags(cmd *cobra.Command) *auditFlags {
+	cf := newConfigFlags(cmd.Flags())
+	cf.common()
+	cf.audit()
+	return &auditFlags{
+		cf:        cf,
+		partition: cmd.Flags().Int("partition", -1, "only this partition"),
+		logName:   cmd.Flags().String("log", "escai", "log name of the partitions' origins (<log>/p/<k>)"),
+		checkpointKeys: cmd.Flags().StringArray("checkpoint-key", nil,
+			"trusted checkpoint verifier key (note vkey \"<name>+<hash>+<key>\"); repeat for rotated keys. "+
+				"Default: the escai-audit key derived from ESCAI_SECRET_KEY"),
+	}
+}
+
+// open loads the configuration, derives the keys and connects.
+func (af *auditFlags) open(ctx context.Context, name string) (*auditSession, error) {
+	cfg, err := af.cf.load()
+	if err != nil {
+		return nil, err
+	}
+	if len(cfg.SecretKey) == 0 {
+		return nil, &ExitError{Code: 2, Err: errors.New("ESCAI_SECRET_KEY (or _FILE) is required: it derives the integrity key the records' MACs are checked with")}
+	}
+	keys, err := audit.DeriveKeys(cfg.SecretKey)
+	if err != nil {
+		return nil, err
+	}
+	vkeys := *af.checkpointKeys
+	if len(vkeys) == 0 {
+		_, vkey, err := keys.CheckpointSigner(auditwriter.DefaultCheckpointKeyName)
+		if err != nil {
+			return nil, err
+		}
+		vkeys = []string{vkey}
+	}
+	trusted, err := audit.TrustedKeys(vkeys...)
+	if err != nil {
+		return nil, &ExitError{Code: 2, Err: fmt.Errorf("--checkpoint-key: %w", err)}
+	}
+	nc, err := connectNATS(ctx, cfg, name)
+	if err != nil {
+		return nil, err
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return nil, err
+	}
+	return &auditSession{cfg: cfg, keys: keys, trusted: trusted, js: js, nc: nc, logName: *af.logName, partsArg: *af.partition}, nil
+}
+
+// partitions are the partitions a command works on.
+func (s *auditSession) partitions() []int {
+	if s.partsArg >= 0 {
+		return []int{s.partsArg}
+	}
+	parts := make([]int, s.cfg.AuditPartitions)
+	for p := range parts {
+		parts[p] = p
+	}
+	return parts
 }
 
 // newAuditVerify replays every partition of ESCAI_AUDIT in stream order and
 // checks each record's leaf hash, chain link, pseq continuity and MAC with
-// pkg/security/audit. Exit 0 when every partition is intact, 1 at the first
-// finding of any partition (named with its partition, pseq, stream sequence
-// and code).
-//
-// Before the records of partition p it reads the signed checkpoints on
-// escai.audit.checkpoint.<p> (trusted key: the "escai-audit" signer derived
-// from ESCAI_SECRET_KEY), so a truncated tail is reported as TRUNCATED up to
-// the newest stored checkpoint; records after it are only chain-checked.
-//
-// Not yet: decryption checks (data keys are not persisted yet), --trusted
-// checkpoint files exported out of the writer's reach (checkpoints read from
-// the same stream do not protect against whoever can rewrite the stream).
+// pkg/security/audit, the Merkle root against every signed checkpoint
+// stored on escai.audit.checkpoint.<p> (signatures checked against the
+// trusted keys) and the consistency between them; with --decrypt every
+// body must open under the data keys of the AUDIT_KEYS bucket; with
+// --trusted the log must extend the checkpoints exported earlier (escai
+// audit checkpoint export), which is what catches a rewrite by whoever
+// holds the keys. Exit 0 when every partition is intact, 1 when one is not
+// (named with its partition, pseq, stream sequence and code).
 func newAuditVerify() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "verify",
-		Short: "Replay ESCAI_AUDIT and check every partition's chain (exit 0 intact, 1 tampered)",
+		Short: "Replay ESCAI_AUDIT and check every partition (exit 0 intact, 1 tampered)",
 		Args:  cobra.NoArgs,
 	}
-	cf := newConfigFlags(cmd.Flags())
-	cf.common()
-	cf.audit()
-	partition := cmd.Flags().Int("partition", -1, "verify only this partition")
-	logName := cmd.Flags().String("log", "escai", "log name of the partitions' origins (<log>/p/<k>)")
+	af := newAuditFlags(cmd)
 	asJSON := cmd.Flags().Bool("json", false, "print one JSON report per partition")
+	decrypt := cmd.Flags().Bool("decrypt", false, "also decrypt every body with the data keys of the AUDIT_KEYS bucket (AEAD check)")
+	trustedFile := cmd.Flags().String("trusted", "", "checkpoints file from `escai audit checkpoint export`: the log must extend them")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		cfg, err := cf.load()
-		if err != nil {
-			return err
-		}
-		if len(cfg.SecretKey) == 0 {
-			return &ExitError{Code: 2, Err: errors.New("ESCAI_SECRET_KEY (or _FILE) is required: it derives the integrity key the records' MACs are checked with")}
-		}
-		keys, err := audit.DeriveKeys(cfg.SecretKey)
-		if err != nil {
-			return err
-		}
-		_, vkey, err := keys.CheckpointSigner(auditwriter.DefaultCheckpointKeyName)
-		if err != nil {
-			return err
-		}
-		trusted, err := audit.TrustedKeys(vkey)
-		if err != nil {
-			return err
-		}
 		ctx, stop := signalContext(cmd)
 		defer stop()
-		nc, err := connectNATS(ctx, cfg, "escai-audit-verify")
+		s, err := af.open(ctx, "escai-audit-verify")
 		if err != nil {
 			return err
 		}
-		defer nc.Close()
-		js, err := jetstream.New(nc)
-		if err != nil {
-			return err
+		defer s.nc.Close()
+		var ring *audit.KeyRing
+		if *decrypt {
+			if ring, err = auditwriter.LoadKeyRing(ctx, s.js, s.keys.KEK); err != nil {
+				return err
+			}
 		}
-		parts := []int{*partition}
-		if *partition < 0 {
-			parts = parts[:0]
-			for p := range cfg.AuditPartitions {
-				parts = append(parts, p)
+		states := map[string][]byte{}
+		if *trustedFile != "" {
+			if states, err = readTrustedStates(*trustedFile, s.trusted); err != nil {
+				return &ExitError{Code: 2, Err: err}
 			}
 		}
 		failed := false
 		progress := verifyProgress(cmd.ErrOrStderr())
-		for _, p := range parts {
-			rep, err := verifyPartition(ctx, js, *logName, p, keys.Integrity, trusted, progress)
+		for _, p := range s.partitions() {
+			origin := audit.Origin(s.logName, uint32(p))
+			rep, err := verifyPartition(ctx, s.js, audit.VerifierConfig{
+				Origin: origin, Partition: uint32(p), Trusted: s.trusted,
+				IntegrityKey: s.keys.Integrity, Keys: ring, RequireGenesis: true,
+				TrustedState: states[origin],
+			}, progress)
 			if err != nil {
 				return err
 			}
@@ -108,14 +178,39 @@ func newAuditVerify() *cobra.Command {
 	return cmd
 }
 
-func verifyPartition(ctx context.Context, js jetstream.JetStream, logName string, p int, integrity []byte, trusted note.Verifiers, progress func(int, uint64)) (*audit.Report, error) {
-	v, err := audit.NewVerifier(audit.VerifierConfig{
-		Origin: audit.Origin(logName, uint32(p)), Partition: uint32(p),
-		Trusted: trusted, IntegrityKey: integrity, RequireGenesis: true,
-	})
+// readTrustedStates reads a checkpoints file and returns, per origin, the
+// newest checkpoint note in it. Every note must carry a valid signature of
+// a trusted key: the file is the auditor's own anchor.
+func readTrustedStates(file string, trusted note.Verifiers) (map[string][]byte, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, fmt.Errorf("--trusted: %w", err)
+	}
+	defer f.Close()
+	entries, err := audit.ReadCheckpoints(f)
+	if err != nil {
+		return nil, fmt.Errorf("--trusted %s: %w", file, err)
+	}
+	states := map[string][]byte{}
+	sizes := map[string]uint64{}
+	for i, e := range entries {
+		sc, err := audit.OpenCheckpoint(e.Note, trusted)
+		if err != nil {
+			return nil, fmt.Errorf("--trusted %s: checkpoint %d: %w", file, i+1, err)
+		}
+		if old, ok := sizes[sc.Origin]; !ok || sc.Size >= old {
+			states[sc.Origin], sizes[sc.Origin] = e.Note, sc.Size
+		}
+	}
+	return states, nil
+}
+
+func verifyPartition(ctx context.Context, js jetstream.JetStream, cfg audit.VerifierConfig, progress func(int, uint64)) (*audit.Report, error) {
+	v, err := audit.NewVerifier(cfg)
 	if err != nil {
 		return nil, err
 	}
+	p := int(cfg.Partition)
 	// Checkpoints first, oldest first, then the records: the Verifier
 	// matches roots as the replay reaches each checkpoint's size and
 	// reports TRUNCATED when the newest one covers records the stream no
@@ -124,7 +219,7 @@ func verifyPartition(ctx context.Context, js jetstream.JetStream, logName string
 	err = auditwriter.ReplaySubject(ctx, js, auditwriter.CheckpointSubject(p), func(m jetstream.Msg, seq uint64) bool {
 		e, err := audit.ParseCheckpointEntry(m.Data())
 		if err != nil {
-			bad = &audit.Finding{Code: audit.CodeMalformed, Origin: audit.Origin(logName, uint32(p)), Partition: uint32(p), StreamSeq: seq,
+			bad = &audit.Finding{Code: audit.CodeMalformed, Origin: cfg.Origin, Partition: cfg.Partition, StreamSeq: seq,
 				Detail: fmt.Sprintf("checkpoint message is not a checkpoint entry: %v", err)}
 			return false
 		}
@@ -151,6 +246,94 @@ func verifyPartition(ctx context.Context, js jetstream.JetStream, logName string
 		rep.Status, rep.Finding = "FAILED", bad
 	}
 	return rep, nil
+}
+
+// newAuditCheckpointExport writes the newest signed checkpoint of every
+// partition (checked against the trusted keys) to a file, JSON Lines as
+// audit.WriteCheckpoints writes them, for anchoring outside the writer's
+// reach; `escai audit verify --trusted <file>` then requires the log to
+// extend them.
+func newAuditCheckpointExport() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "export",
+		Short: "Write the newest signed checkpoint of every partition to a file (JSON Lines)",
+		Args:  cobra.NoArgs,
+	}
+	af := newAuditFlags(cmd)
+	out := cmd.Flags().StringP("out", "o", "-", "file to write (\"-\": standard output); written 0600")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		ctx, stop := signalContext(cmd)
+		defer stop()
+		s, err := af.open(ctx, "escai-audit-checkpoint-export")
+		if err != nil {
+			return err
+		}
+		defer s.nc.Close()
+		var entries []audit.CheckpointEntry
+		for _, p := range s.partitions() {
+			var newest *audit.CheckpointEntry
+			var size uint64
+			err := auditwriter.ReplaySubject(ctx, s.js, auditwriter.CheckpointSubject(p), func(m jetstream.Msg, seq uint64) bool {
+				e, err := audit.ParseCheckpointEntry(m.Data())
+				if err != nil {
+					return true // verify reports it; export keeps what is sound
+				}
+				sc, err := audit.OpenCheckpoint(e.Note, s.trusted)
+				if err != nil || sc.Origin != audit.Origin(s.logName, uint32(p)) {
+					return true
+				}
+				if newest == nil || sc.Size >= size {
+					newest, size = e, sc.Size
+				}
+				return true
+			}, nil)
+			if err != nil {
+				return fmt.Errorf("partition %d: %w", p, err)
+			}
+			if newest != nil {
+				entries = append(entries, audit.CheckpointEntry{Note: newest.Note})
+			}
+		}
+		if *out == "-" {
+			return audit.WriteCheckpoints(cmd.OutOrStdout(), entries)
+		}
+		var buf bytes.Buffer
+		if err := audit.WriteCheckpoints(&buf, entries); err != nil {
+			return err
+		}
+		if err := writeFileAtomic(*out, buf.Bytes(), 0o600); err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(cmd.ErrOrStderr(), "%d checkpoints written to %s\n", len(entries), *out)
+		return err
+	}
+	return cmd
+}
+
+// writeFileAtomic writes data to a temporary file next to name and renames
+// it over name, so a reader never sees half a file.
+func writeFileAtomic(name string, data []byte, perm os.FileMode) error {
+	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if err := f.Chmod(perm); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), name)
 }
 
 func printVerify(w io.Writer, r *audit.Report, asJSON bool) error {
