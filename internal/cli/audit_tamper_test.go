@@ -502,3 +502,74 @@ func sizeOf(t *testing.T, m storedAuditMsg) uint64 {
 	}
 	return c.Size
 }
+
+// runEscaiCmd runs the escai command with args and returns its exit code
+// and what it printed (stdout, stderr).
+func runEscaiCmd(args ...string) (int, string, string) {
+	cmd := NewEscai()
+	var out, errOut bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetErr(&errOut)
+	cmd.SetArgs(args)
+	code := Execute(cmd)
+	return code, out.String(), errOut.String()
+}
+
+// TestAuditProveAndVerifyProof: escai audit prove hands out an inclusion
+// proof of one event's record that escai audit verify-proof accepts
+// offline with the trusted keys alone, and refuses once altered or when
+// checked against other keys.
+func TestAuditProveAndVerifyProof(t *testing.T) {
+	t.Setenv("ESCAI_SECRET_KEY", tamperSecret)
+	msgs, keys, vkeys := sealedTrail(t)
+	url, _ := copyTrail(t, msgs, keys)
+	keyArgs := []string{"--checkpoint-key", vkeys[0], "--checkpoint-key", vkeys[1]}
+	file := filepath.Join(t.TempDir(), "proof.json")
+
+	// t-00012 belongs to agent-5 (12 % 7); without --tenant/--agent every
+	// partition is searched.
+	for _, extra := range [][]string{nil, {"--tenant", "acme", "--agent", "agent-5"}} {
+		args := append([]string{"audit", "prove", "t-00012", "--nats-url", url, "--audit-partitions", "2", "-o", file}, keyArgs...)
+		if code, out, errOut := runEscaiCmd(append(args, extra...)...); code != 0 {
+			t.Fatalf("prove %v: exit %d\n%s%s", extra, code, out, errOut)
+		}
+		code, out, errOut := runEscaiCmd(append([]string{"audit", "verify-proof", file}, keyArgs...)...)
+		if code != 0 || !strings.Contains(out, `OK: record of event "t-00012"`) {
+			t.Fatalf("verify-proof: exit %d\n%s%s", code, out, errOut)
+		}
+		t.Log(strings.TrimSpace(out))
+	}
+
+	// Altered: the record's payload (its leaf no longer matches), or
+	// checked against keys that never signed the checkpoint.
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proof, err := audit.ParseProof(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proof.Record[len(proof.Record)-120] ^= 1
+	altered, err := proof.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(t.TempDir(), "altered.json")
+	if err := os.WriteFile(bad, altered, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := runEscaiCmd(append([]string{"audit", "verify-proof", bad}, keyArgs...)...); code != 1 {
+		t.Fatalf("altered proof: exit %d\n%s%s", code, out, errOut)
+	}
+	_, otherKey, err := note.GenerateKey(rand.Reader, "escai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := runEscaiCmd("audit", "verify-proof", file, "--checkpoint-key", otherKey); code != 1 || !strings.Contains(errOut, "does not verify") {
+		t.Fatalf("proof checked against another key: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, _, errOut := runEscaiCmd(append([]string{"audit", "prove", "no-such-event", "--nats-url", url, "--audit-partitions", "2"}, keyArgs...)...); code != 1 || !strings.Contains(errOut, "no-such-event") {
+		t.Fatalf("prove of an unknown event: exit %d\n%s", code, errOut)
+	}
+}
