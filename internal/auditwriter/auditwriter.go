@@ -39,11 +39,22 @@ const (
 	HeaderSourceStream = "Escai-Source-Stream"
 	HeaderSourceSeq    = "Escai-Source-Sequence"
 	HeaderEventTime    = "Escai-Event-Time-Ms" // event time, Unix milliseconds
+	HeaderEventType    = "Escai-Event-Type"
 )
 
 // TenantIndexKey is the Redis sorted set of a tenant's audit records:
 // score = event time in Unix milliseconds, member = ESCAI_AUDIT sequence.
 func TenantIndexKey(tenant string) string { return "escai:audit:t:" + tenant }
+
+// AgentIndexKey is the Redis sorted set of one agent's records, scored and
+// keyed like TenantIndexKey.
+func AgentIndexKey(tenant, agent string) string { return "escai:audit:t:" + tenant + ":agent:" + agent }
+
+// TypeIndexKey is the Redis sorted set of a tenant's records of one event
+// type, scored and keyed like TenantIndexKey.
+func TypeIndexKey(tenant, eventType string) string {
+	return "escai:audit:t:" + tenant + ":type:" + eventType
+}
 
 // EventIndexKey is the Redis hash of a tenant's records by "<agent>/<id>",
 // value = ESCAI_AUDIT sequence.
@@ -344,6 +355,7 @@ func (p *Processor) Process(ctx context.Context, in *stage.Message) ([]stage.Out
 	h.Set(HeaderSourceStream, in.Stream)
 	h.Set(HeaderSourceSeq, strconv.FormatUint(in.Sequence, 10))
 	h.Set(HeaderEventTime, strconv.FormatInt(ev.Time.UnixMilli(), 10))
+	h.Set(HeaderEventType, ev.Type)
 	return []stage.Output{{
 		Subject: events.AuditSubject(part),
 		Data:    in.Data,

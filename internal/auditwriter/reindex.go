@@ -111,8 +111,31 @@ func indexRecord(ctx context.Context, pipe redis.Pipeliner, h interface{ Get(str
 		score = storedMs
 	}
 	s := strconv.FormatUint(seq, 10)
-	pipe.ZAdd(ctx, TenantIndexKey(tenant), redis.Z{Score: score, Member: s})
-	pipe.HSet(ctx, EventIndexKey(tenant), h.Get(HeaderAgent)+"/"+h.Get(HeaderEventID), s)
+	z := redis.Z{Score: score, Member: s}
+	pipe.ZAdd(ctx, TenantIndexKey(tenant), z)
+	agent := h.Get(HeaderAgent)
+	if events.ValidIdentifier(agent) {
+		pipe.ZAdd(ctx, AgentIndexKey(tenant, agent), z)
+	}
+	if typ := h.Get(HeaderEventType); validEventType(typ) {
+		pipe.ZAdd(ctx, TypeIndexKey(tenant, typ), z)
+	}
+	pipe.HSet(ctx, EventIndexKey(tenant), agent+"/"+h.Get(HeaderEventID), s)
+}
+
+// validEventType accepts the event types the envelope allows in a key:
+// 1..255 bytes of [A-Za-z0-9._-].
+func validEventType(t string) bool {
+	if len(t) == 0 || len(t) > 255 {
+		return false
+	}
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // IndexBehind reports from which stream sequence the index must be rebuilt

@@ -410,6 +410,7 @@ func (s *Sealer) seal(_ context.Context, in *stage.Message, ev *events.Envelope,
 	h.Set(HeaderSourceStream, in.Stream)
 	h.Set(HeaderSourceSeq, strconv.FormatUint(in.Sequence, 10))
 	h.Set(HeaderEventTime, strconv.FormatInt(ev.Time.UnixMilli(), 10))
+	h.Set(HeaderEventType, ev.Type)
 	h.Set(HeaderPartition, strconv.Itoa(part))
 
 	s.start()

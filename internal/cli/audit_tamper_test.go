@@ -50,6 +50,26 @@ type storedAuditMsg struct {
 // message of ESCAI_AUDIT in stream order, the wrapped data keys, and the
 // two verifier keys.
 func sealedTrail(t *testing.T) (msgs []storedAuditMsg, keys map[string][]byte, vkeys []string) {
+	tr := sealTrail(t)
+	return tr.msgs, tr.keys, tr.vkeys
+}
+
+// trail is a sealed audit trail and where it lives.
+type trail struct {
+	msgs     []storedAuditMsg
+	keys     map[string][]byte
+	vkeys    []string
+	natsURL  string
+	redisURL string
+	js       jetstream.JetStream
+}
+
+func sealTrail(t *testing.T) *trail {
+	var (
+		msgs  []storedAuditMsg
+		keys  map[string][]byte
+		vkeys []string
+	)
 	t.Helper()
 	ctx := context.Background()
 	cfg, err := config.Load(func(k string) (string, bool) {
@@ -75,7 +95,8 @@ func sealedTrail(t *testing.T) (msgs []storedAuditMsg, keys map[string][]byte, v
 	if _, err := defs.EnsureTenant(ctx, js, "acme", broker.Overrides{}); err != nil {
 		t.Fatal(err)
 	}
-	rdb := redistest.Start(t).Client(t)
+	rs := redistest.Start(t)
+	rdb := rs.Client(t)
 
 	var signers []note.Signer
 	for range 2 {
@@ -180,7 +201,7 @@ func sealedTrail(t *testing.T) (msgs []storedAuditMsg, keys map[string][]byte, v
 		}
 		keys[k] = e.Value()
 	}
-	return msgs, keys, vkeys
+	return &trail{msgs: msgs, keys: keys, vkeys: vkeys, natsURL: srv.ClientURL(), redisURL: rs.URL, js: js}
 }
 
 // copyTrail stores msgs and keys on a fresh server, as an attacker with
