@@ -85,6 +85,11 @@ type Options struct {
 	// optional encryption; see Sealer) instead of the raw clean event.
 	// Nil keeps raw records.
 	Sealing *SealingOptions
+	// FollowKeys loads every later change of the AUDIT_KEYS bucket into
+	// Sealing.Keys: a tenant shredded by `escai audit shred` loses its
+	// keys in the running writer too, and keys created by another writer
+	// become readable.
+	FollowKeys bool
 }
 
 // Writer runs one stage runner per clean stream plus one on ESCAI_SECURITY.
@@ -103,6 +108,7 @@ type Writer struct {
 	kick     chan struct{} // a stream was created: discover now
 	loopDone chan struct{}
 	advisory *nats.Subscription
+	keyWatch jetstream.KeyWatcher
 }
 
 // Start binds the security stream and every clean stream present, then keeps
@@ -134,10 +140,20 @@ func Start(ctx context.Context, js jetstream.JetStream, rdb *redis.Client, opts 
 			return nil, err
 		}
 		w.sealer = s
+		if opts.FollowKeys && so.Keys != nil {
+			kw, err := FollowKeys(ctx, js, so.Keys, log)
+			if err != nil {
+				return nil, err
+			}
+			w.keyWatch = kw
+		}
 		// One active writer per log: a standby waits here until the
 		// active one stops (its lease is released or expires).
 		if err := s.AwaitLease(ctx); err != nil {
 			s.Close()
+			if w.keyWatch != nil {
+				_ = w.keyWatch.Stop()
+			}
 			return nil, fmt.Errorf("auditwriter: %w", err)
 		}
 	}
@@ -284,7 +300,10 @@ func (w *Writer) Drain(ctx context.Context) error {
 		if err := w.sealer.Flush(ctx); err != nil {
 			errs = append(errs, err)
 		}
-		w.sealer.Close() // releases the partition leases
+		w.sealer.Close() // releases the log's lease
+	}
+	if w.keyWatch != nil {
+		_ = w.keyWatch.Stop()
 	}
 	return errors.Join(errs...)
 }

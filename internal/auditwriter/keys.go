@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
 
 	"github.com/escai-framework/escai/pkg/security/audit"
 )
@@ -97,4 +98,99 @@ func loadKeys(ctx context.Context, kv jetstream.KeyValue, ring *audit.KeyRing) e
 		}
 	}
 	return nil
+}
+
+// FollowKeys watches KeyBucket and loads every change into ring: keys
+// another writer created, and tombstones `escai audit shred` wrote, which
+// make the ring forget the key at once. Stop the watcher when done.
+func FollowKeys(ctx context.Context, js jetstream.JetStream, ring *audit.KeyRing, log *zap.Logger) (jetstream.KeyWatcher, error) {
+	kv, err := js.KeyValue(ctx, KeyBucket)
+	if err != nil {
+		return nil, fmt.Errorf("auditwriter: key bucket: %w", err)
+	}
+	w, err := kv.WatchAll(context.WithoutCancel(ctx), jetstream.UpdatesOnly())
+	if err != nil {
+		return nil, fmt.Errorf("auditwriter: watch key bucket: %w", err)
+	}
+	go func() {
+		for e := range w.Updates() {
+			if e == nil || e.Operation() != jetstream.KeyValuePut {
+				continue
+			}
+			wk, err := audit.ParseWrappedKey(e.Value())
+			if err == nil {
+				err = ring.Load(*wk)
+			}
+			if err != nil {
+				log.Warn("audit key bucket: entry not loaded", zap.String("key", e.Key()), zap.Error(err))
+				continue
+			}
+			if wk.Shredded {
+				log.Info("audit data key shredded", zap.String("key_id", wk.ID), zap.String("tenant", wk.Tenant))
+			}
+		}
+	}()
+	return w, nil
+}
+
+// ShredTenant crypto-shreds tenant: every data key of its own in
+// KeyBucket is replaced by a tombstone (the bucket keeps one revision per
+// key). Records sealed under those keys
+// keep verifying but can never be decrypted again; writers following the
+// bucket (FollowKeys) forget the keys and give the tenant a new one. It
+// returns the tombstones; none when the tenant has no keys of its own
+// (records sealed under shared keys cannot be shredded alone).
+func ShredTenant(ctx context.Context, js jetstream.JetStream, kek []byte, tenant string) ([]audit.WrappedKey, error) {
+	kv, err := js.KeyValue(ctx, KeyBucket)
+	if err != nil {
+		return nil, fmt.Errorf("auditwriter: key bucket: %w", err)
+	}
+	ring, err := audit.NewKeyRing(audit.KeyRingConfig{
+		KEK:        kek,
+		TenantKeys: true,
+		Persist: func(w audit.WrappedKey) error {
+			// The bucket keeps one revision per key, so the tombstone
+			// replaces the wrapped key.
+			b, err := json.Marshal(w)
+			if err != nil {
+				return err
+			}
+			_, err = kv.Put(ctx, w.ID, b)
+			return err
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := loadKeys(ctx, kv, ring); err != nil {
+		return nil, err
+	}
+	return ring.Shred(tenant)
+}
+
+// TenantKeyIDs lists the live data keys of tenant's own in KeyBucket.
+func TenantKeyIDs(ctx context.Context, js jetstream.JetStream, tenant string) ([]string, error) {
+	kv, err := js.KeyValue(ctx, KeyBucket)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("auditwriter: key bucket: %w", err)
+	}
+	lister, err := kv.ListKeys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for id := range lister.Keys() {
+		e, err := kv.Get(ctx, id)
+		if err != nil {
+			continue
+		}
+		w, err := audit.ParseWrappedKey(e.Value())
+		if err == nil && w.Tenant == tenant && !w.Shredded {
+			ids = append(ids, w.ID)
+		}
+	}
+	return ids, nil
 }

@@ -26,7 +26,7 @@ func newAuditCmd() *cobra.Command {
 	c := &cobra.Command{Use: "audit", Short: "Verify, prove and export the audit trail"}
 	cp := &cobra.Command{Use: "checkpoint", Short: "Signed checkpoints of the audit partitions"}
 	cp.AddCommand(newAuditCheckpointExport())
-	c.AddCommand(newAuditVerify(), newAuditReindex(), newAuditQuery(), newAuditProve(), newAuditVerifyProof(), cp)
+	c.AddCommand(newAuditVerify(), newAuditReindex(), newAuditQuery(), newAuditProve(), newAuditVerifyProof(), newAuditShred(), cp)
 	return c
 }
 

@@ -143,7 +143,7 @@ func sealTrail(t *testing.T) *trail {
 			t.Fatal(err)
 		}
 	}
-	ring1, err := auditwriter.OpenKeyRing(ctx, js, derived.KEK, false, 1)
+	ring1, err := auditwriter.OpenKeyRing(ctx, js, derived.KEK, true, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +151,7 @@ func sealTrail(t *testing.T) *trail {
 	if _, err := ring1.Rotate("acme"); err != nil { // persisted in AUDIT_KEYS
 		t.Fatal(err)
 	}
-	ring2, err := auditwriter.OpenKeyRing(ctx, js, derived.KEK, false, 1)
+	ring2, err := auditwriter.OpenKeyRing(ctx, js, derived.KEK, true, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -277,11 +277,12 @@ func (e *Env) StartAuditWriter(ctx context.Context, js jetstream.JetStream, rdb 
 		}
 		sealing := &auditwriter.SealingOptions{Master: e.Config.SecretKey, Encrypt: e.Config.AuditEncrypt, WriterID: writerID(), Replicas: e.Config.StreamReplicas}
 		if e.Config.AuditEncrypt {
-			ring, err := auditwriter.OpenKeyRing(ctx, js, keys.KEK, false, e.Config.StreamReplicas)
+			ring, err := auditwriter.OpenKeyRing(ctx, js, keys.KEK, e.Config.AuditTenantKeys, e.Config.StreamReplicas)
 			if err != nil {
 				return nil, err
 			}
 			sealing.Keys = ring
+			opts.FollowKeys = true // shreds and keys of other writers reach this ring
 		}
 		opts.Sealing = sealing
 	} else {

@@ -162,6 +162,12 @@ type Config struct {
 	// Default false in development, true elsewhere; it may not be turned off
 	// in high_security.
 	AuditEncrypt bool
+	// AuditTenantKeys gives every tenant its own audit data keys
+	// (ESCAI_AUDIT_TENANT_KEYS), so that `escai audit shred --tenant`
+	// can make one tenant's records unreadable (GDPR erasure) while the
+	// trail still verifies. Default true in every profile; records sealed
+	// while it was off are under shared keys and cannot be shredded alone.
+	AuditTenantKeys bool
 
 	// ValidationLevel is how strictly input is validated
 	// (ESCAI_VALIDATION_LEVEL): permissive, standard or strict. Default
@@ -288,6 +294,7 @@ func Default(p Profile) Config {
 		TLSAutoRenew:       true,
 		PIIAutoMask:        true,
 		AuditRetentionDays: defaultRetentionDays,
+		AuditTenantKeys:    true,
 		NATSURL:            defaultNATSURL,
 		RedisURL:           defaultRedisURL,
 		HTTPAddr:           defaultHTTPAddr,

@@ -35,6 +35,7 @@
 //	ESCAI_PII_AUTO_MASK          true         true     true (mand.) true (mand.)
 //	ESCAI_AUDIT_RETENTION_DAYS   2555         2555     2555         2555
 //	ESCAI_AUDIT_ENCRYPT          false        true     true         true (mand.)
+//	ESCAI_AUDIT_TENANT_KEYS      true         true     true         true
 //	ESCAI_VALIDATION_LEVEL       standard     standard standard     strict
 //	ESCAI_SECRET_KEY             optional     optional required     required
 //	*_FILE mode (see Secrets)    any          any      owner only   owner only

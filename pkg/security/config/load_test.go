@@ -210,6 +210,7 @@ func TestEveryVariableIsRead(t *testing.T) {
 		"ESCAI_PII_AUTO_MASK":         "false",
 		"ESCAI_AUDIT_RETENTION_DAYS":  "30",
 		"ESCAI_AUDIT_ENCRYPT":         "false",
+		"ESCAI_AUDIT_TENANT_KEYS":     "false",
 		"ESCAI_VALIDATION_LEVEL":      "strict",
 		"ESCAI_NATS_URL":              "nats://n1:4222",
 		"ESCAI_NATS_CREDS":            "/n.creds",

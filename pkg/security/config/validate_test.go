@@ -17,7 +17,7 @@ func TestDefaults(t *testing.T) {
 		TLSCertDir: "data/tls", TLSAutoRenew: true, PIIAutoMask: true, AuditRetentionDays: 2555,
 		NATSURL: "nats://127.0.0.1:4222", RedisURL: "redis://127.0.0.1:6379/0", HTTPAddr: "127.0.0.1:9090",
 		LogLevel: "info", StreamReplicas: 1, StageBatch: 256, StageWorkers: 4, MaxAckPending: 8192,
-		MaxEventBytes: 262144, MaxEventDepth: 32, AuditPartitions: 16, DataDir: "./data",
+		MaxEventBytes: 262144, MaxEventDepth: 32, AuditPartitions: 16, DataDir: "./data", AuditTenantKeys: true,
 		RateTenant: 50000, RateTenantBurst: 100000, RateAgent: 5000, RateAgentBurst: 10000,
 		JWTAudience: "escai-ingest",
 	}

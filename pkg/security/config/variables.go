@@ -147,6 +147,9 @@ var specs = []varSpec{
 	boolVar("ESCAI_AUDIT_ENCRYPT", "AuditEncrypt",
 		"Encrypt audit records at rest. Mandatory in high_security.",
 		func(c *Config) *bool { return &c.AuditEncrypt }),
+	boolVar("ESCAI_AUDIT_TENANT_KEYS", "AuditTenantKeys",
+		"Per-tenant audit data keys, so one tenant's records can be crypto-shredded (escai audit shred).",
+		func(c *Config) *bool { return &c.AuditTenantKeys }),
 	{
 		name: "ESCAI_VALIDATION_LEVEL", field: "ValidationLevel",
 		desc: "Input validation level: permissive, standard or strict.",
