@@ -390,15 +390,17 @@ func (p *Processor) Commit(ctx context.Context, batch []stage.Stored) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.opts.IndexTimeout)
 	defer cancel()
 	pipe := p.rdb.Pipeline()
+	var idx indexBatch
 	var last uint64
 	for _, s := range batch {
 		if len(s.Acks) != 1 {
 			return fmt.Errorf("auditwriter: %d PubAcks for one record", len(s.Acks))
 		}
 		seq := s.Acks[0].Sequence
-		indexRecord(ctx, pipe, s.Outputs[0].Header, seq, float64(s.In.Stored.UnixMilli()))
+		idx.add(s.Outputs[0].Header, seq, float64(s.In.Stored.UnixMilli()))
 		last = max(last, seq)
 	}
+	idx.queue(ctx, pipe)
 	raiseLastIndexed.Eval(ctx, pipe, []string{LastIndexedKey}, last)
 	_, err := pipe.Exec(ctx)
 	return err

@@ -65,6 +65,7 @@ func Reindex(ctx context.Context, js jetstream.JetStream, rdb *redis.Client, fro
 			return n, fmt.Errorf("reindex: %w", err)
 		}
 		pipe := rdb.Pipeline()
+		var idx indexBatch
 		var seen, maxSeq uint64
 		for m := range batch.Messages() {
 			meta, err := m.Metadata()
@@ -76,13 +77,14 @@ func Reindex(ctx context.Context, js jetstream.JetStream, rdb *redis.Client, fro
 			if meta.Sequence.Stream > last {
 				continue
 			}
-			indexRecord(ctx, pipe, m.Headers(), meta.Sequence.Stream, float64(meta.Timestamp.UnixMilli()))
+			idx.add(m.Headers(), meta.Sequence.Stream, float64(meta.Timestamp.UnixMilli()))
 			n++
 		}
 		if err := batch.Error(); err != nil {
 			return n, fmt.Errorf("reindex: %w", err)
 		}
 		if seen > 0 {
+			idx.queue(ctx, pipe)
 			raiseLastIndexed.Eval(ctx, pipe, []string{LastIndexedKey}, min(maxSeq, last))
 			if _, err := pipe.Exec(ctx); err != nil {
 				return n, fmt.Errorf("reindex: redis: %w", err)
@@ -97,14 +99,26 @@ func Reindex(ctx context.Context, js jetstream.JetStream, rdb *redis.Client, fro
 	}
 }
 
-// indexRecord queues the index entries of one audit record: the tenant's
-// time index (by event time, storedMs when the record lacks it) and the
-// event-id lookup, both keyed by its stream sequence. The writer's commit
-// and Reindex share it, so a rebuilt index equals the one written live.
-func indexRecord(ctx context.Context, pipe redis.Pipeliner, h interface{ Get(string) string }, seq uint64, storedMs float64) {
+// indexBatch gathers the index entries of a batch of audit records per
+// Redis key, so that a batch costs one ZADD per set and one HSET per
+// tenant instead of four commands per record. The writer's commit and
+// Reindex share it, so a rebuilt index equals the one written live.
+type indexBatch struct {
+	zsets  map[string][]redis.Z
+	hashes map[string][]any
+	order  []string // keys in first-use order: deterministic pipelines
+}
+
+// add queues one record: the tenant's, agent's and event type's time
+// index (by event time, storedMs when the record lacks it) and the
+// event-id lookup, all keyed by its stream sequence.
+func (b *indexBatch) add(h interface{ Get(string) string }, seq uint64, storedMs float64) {
 	tenant := h.Get(HeaderTenant)
 	if !events.ValidIdentifier(tenant) {
 		return // not a record this writer produced; nothing to index
+	}
+	if b.zsets == nil {
+		b.zsets, b.hashes = map[string][]redis.Z{}, map[string][]any{}
 	}
 	score, err := strconv.ParseFloat(h.Get(HeaderEventTime), 64)
 	if err != nil {
@@ -112,15 +126,37 @@ func indexRecord(ctx context.Context, pipe redis.Pipeliner, h interface{ Get(str
 	}
 	s := strconv.FormatUint(seq, 10)
 	z := redis.Z{Score: score, Member: s}
-	pipe.ZAdd(ctx, TenantIndexKey(tenant), z)
+	b.zadd(TenantIndexKey(tenant), z)
 	agent := h.Get(HeaderAgent)
 	if events.ValidIdentifier(agent) {
-		pipe.ZAdd(ctx, AgentIndexKey(tenant, agent), z)
+		b.zadd(AgentIndexKey(tenant, agent), z)
 	}
 	if typ := h.Get(HeaderEventType); validEventType(typ) {
-		pipe.ZAdd(ctx, TypeIndexKey(tenant, typ), z)
+		b.zadd(TypeIndexKey(tenant, typ), z)
 	}
-	pipe.HSet(ctx, EventIndexKey(tenant), agent+"/"+h.Get(HeaderEventID), s)
+	hk := EventIndexKey(tenant)
+	if _, ok := b.hashes[hk]; !ok {
+		b.order = append(b.order, hk)
+	}
+	b.hashes[hk] = append(b.hashes[hk], agent+"/"+h.Get(HeaderEventID), s)
+}
+
+func (b *indexBatch) zadd(key string, z redis.Z) {
+	if _, ok := b.zsets[key]; !ok {
+		b.order = append(b.order, key)
+	}
+	b.zsets[key] = append(b.zsets[key], z)
+}
+
+// queue adds the gathered commands to pipe.
+func (b *indexBatch) queue(ctx context.Context, pipe redis.Pipeliner) {
+	for _, k := range b.order {
+		if zs, ok := b.zsets[k]; ok {
+			pipe.ZAdd(ctx, k, zs...)
+		} else {
+			pipe.HSet(ctx, k, b.hashes[k]...)
+		}
+	}
 }
 
 // validEventType accepts the event types the envelope allows in a key:
