@@ -65,7 +65,7 @@ func (s *Sealer) checkpoints(due func(*partitionState) bool) error {
 			continue
 		}
 		marks[ps] = ps.app.Mark()
-		m, err := s.checkpointMsg(ps)
+		m, err := s.checkpointMsg(ps, ps.lastSeq)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -91,7 +91,9 @@ func (s *Sealer) checkpoints(due func(*partitionState) bool) error {
 
 // checkpointMsg signs a checkpoint of the partition's head: the message to
 // publish on its checkpoint subject, Msg-Id "<origin>#cp#<size>#<time>".
-func (s *Sealer) checkpointMsg(ps *partitionState) (*fencedMsg, error) {
+// recordSeq is the stream sequence of the last record it covers when
+// known now (0: set at publishing from fencedMsg.after, or none).
+func (s *Sealer) checkpointMsg(ps *partitionState, recordSeq uint64) (*fencedMsg, error) {
 	now := s.now()
 	entry, err := ps.app.Checkpoint(now, s.signers...)
 	if err != nil {
@@ -105,6 +107,9 @@ func (s *Sealer) checkpointMsg(ps *partitionState) (*fencedMsg, error) {
 	h := nats.Header{}
 	h.Set(HeaderPartition, strconv.Itoa(ps.part))
 	h.Set(HeaderCheckpointSize, strconv.FormatUint(size, 10))
+	if recordSeq > 0 && size > 0 {
+		h.Set(HeaderCheckpointRecordSeq, strconv.FormatUint(recordSeq, 10))
+	}
 	h.Set(jetstream.MsgIDHeader, s.Origin(ps.part)+"#cp#"+strconv.FormatUint(size, 10)+"#"+strconv.FormatInt(now.UnixNano(), 10))
 	return &fencedMsg{msg: &nats.Msg{Subject: CheckpointSubject(ps.part), Data: data, Header: h}}, nil
 }

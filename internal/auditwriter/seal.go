@@ -26,6 +26,9 @@ const (
 	HeaderPSeq      = "Escai-Audit-Pseq"
 	// HeaderCheckpointSize is the tree size of a checkpoint message.
 	HeaderCheckpointSize = "Escai-Audit-Checkpoint-Size"
+	// HeaderCheckpointRecordSeq is the stream sequence of the last record a
+	// checkpoint covers (pseq size-1): where a restoring writer starts.
+	HeaderCheckpointRecordSeq = "Escai-Audit-Checkpoint-Record-Seq"
 )
 
 // CodeAuditInvalidInput is the reject code of an event the audit library
@@ -85,6 +88,11 @@ type SealingOptions struct {
 	// Master, the key `escai audit verify` trusts. In production give the
 	// checkpointer its own key (see audit.DerivedKeys.CheckpointSigner).
 	CheckpointSigners []note.Signer
+	// CheckpointVerifiers check the partition's newest checkpoint when a
+	// writer restores from it instead of replaying from pseq 0. Default:
+	// the verifier of the derived signer when CheckpointSigners is empty;
+	// none otherwise (full replay).
+	CheckpointVerifiers note.Verifiers
 	// MaxRound caps the records of one round. Default DefaultMaxRound.
 	MaxRound int
 	// LeaseTTL is how long the log's lease outlives its holder's last
@@ -156,6 +164,7 @@ type Sealer struct {
 	window  int
 	every   uint64
 	signers []note.Signer
+	trusted note.Verifiers // for restoring from a checkpoint; nil: full replay
 	leases  *leases
 	log     *zap.Logger
 
@@ -177,7 +186,7 @@ type Sealer struct {
 	streamLast uint64 // sequence of the last message of ESCAI_AUDIT
 	lastKnown  bool   // streamLast is what the stream holds
 
-	stats struct{ rounds, records, conflicts, restores atomic.Uint64 }
+	stats struct{ rounds, records, conflicts, restores, fromCheckpoint atomic.Uint64 }
 }
 
 // SealerStats counts what a Sealer did since it started.
@@ -186,6 +195,9 @@ type SealerStats struct {
 	Records   uint64 // records stored
 	Conflicts uint64 // rounds refused or unanswered, then re-read and sealed again
 	Restores  uint64 // partition heads restored from the stream
+	// FromCheckpoint counts the restores that started at a checkpoint's
+	// frontier instead of pseq 0.
+	FromCheckpoint uint64
 }
 
 // Stats returns the counters.
@@ -193,6 +205,7 @@ func (s *Sealer) Stats() SealerStats {
 	return SealerStats{
 		Rounds: s.stats.rounds.Load(), Records: s.stats.records.Load(),
 		Conflicts: s.stats.conflicts.Load(), Restores: s.stats.restores.Load(),
+		FromCheckpoint: s.stats.fromCheckpoint.Load(),
 	}
 }
 
@@ -278,17 +291,22 @@ func NewSealer(js jetstream.JetStream, opts SealingOptions, partitions int) (*Se
 	}
 	s := &Sealer{
 		js: js, opts: opts, parts: partitions, keys: keys, window: opts.RedeliveryWindow,
-		every: uint64(opts.CheckpointEvery), signers: opts.CheckpointSigners, log: log,
+		every: uint64(opts.CheckpointEvery), signers: opts.CheckpointSigners, trusted: opts.CheckpointVerifiers, log: log,
 		leases: &leases{js: js, owner: opts.WriterID, ttl: opts.LeaseTTL, replicas: opts.Replicas},
 		done:   make(chan struct{}), wake: make(chan struct{}, 1), flushReq: make(chan chan error),
 		queued: map[string]*pendingRecord{}, state: map[int]*partitionState{},
 	}
 	if len(s.signers) == 0 {
-		signer, _, err := keys.CheckpointSigner(DefaultCheckpointKeyName)
+		signer, vkey, err := keys.CheckpointSigner(DefaultCheckpointKeyName)
 		if err != nil {
 			return nil, fmt.Errorf("auditwriter: checkpoint signer: %w", err)
 		}
 		s.signers = []note.Signer{signer}
+		if s.trusted == nil {
+			if s.trusted, err = audit.TrustedKeys(vkey); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if opts.Encrypt {
 		s.ring = opts.Keys
@@ -678,7 +696,9 @@ func (s *Sealer) sealRound(pending []*pendingRecord) (*round, error) {
 		if ps.app.SinceCheckpoint() < s.every {
 			continue
 		}
-		if m, err := s.checkpointMsg(ps); err == nil {
+		if m, err := s.checkpointMsg(ps, 0); err == nil {
+			idx := byPart[part]
+			m.after = r.msgs[r.rec[idx[len(idx)-1]]]
 			r.msgs = append(r.msgs, m)
 		} else {
 			s.log.Warn("audit checkpoint not signed", zap.Int("partition", part), zap.Error(err))
@@ -691,6 +711,9 @@ func (s *Sealer) sealRound(pending []*pendingRecord) (*round, error) {
 // last sequence to be the one before it (see Sealer), without waiting.
 func (s *Sealer) publish(r *round) {
 	for _, m := range r.msgs {
+		if m.after != nil {
+			m.msg.Header.Set(HeaderCheckpointRecordSeq, strconv.FormatUint(m.after.want, 10))
+		}
 		m.msg.Header.Set(jetstream.ExpectedLastSeqHeader, strconv.FormatUint(s.streamLast, 10))
 		m.want = s.streamLast + 1
 		f, err := s.js.PublishMsgAsync(m.msg, jetstream.WithStallWait(DefaultBatchTimeout))
@@ -978,6 +1001,9 @@ type fencedMsg struct {
 	msg  *nats.Msg
 	want uint64
 	fut  jetstream.PubAckFuture
+	// after is the record a checkpoint covers last, published before it
+	// in the same round: its sequence goes into HeaderCheckpointRecordSeq.
+	after *fencedMsg
 }
 
 // recordFuture is the jetstream.PubAckFuture of a queued input: it resolves
