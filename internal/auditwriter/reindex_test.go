@@ -79,6 +79,25 @@ func TestReindexAfterRedisLostEverything(t *testing.T) {
 	if z, h := count(); z != n || h != n {
 		t.Fatalf("the writer's start-up rebuild left %d/%d, want %d", z, h, n)
 	}
+	// Queries through the rebuilt index return every record, and the
+	// agent and type sets were rebuilt too.
+	ids := map[string]bool{}
+	found, err := auditwriter.RunQuery(ctx, js, rdb, auditwriter.Query{Tenant: "acme", Limit: auditwriter.MaxQueryLimit}, nil, func(r *auditwriter.QueryResult) error {
+		ids[r.EventID] = true
+		return nil
+	})
+	if err != nil || found != n || len(ids) != n {
+		t.Fatalf("query after the rebuild: %d records (%d distinct), %v; want %d", found, len(ids), err, n)
+	}
+	found, err = auditwriter.RunQuery(ctx, js, rdb, auditwriter.Query{Tenant: "acme", Agent: "agent-2", Type: "escai.tool.call", Limit: auditwriter.MaxQueryLimit}, nil, func(r *auditwriter.QueryResult) error {
+		if r.Agent != "agent-2" || r.Event == nil {
+			return fmt.Errorf("record %+v", r)
+		}
+		return nil
+	})
+	if err != nil || found != n/5 {
+		t.Fatalf("agent query after the rebuild: %d, %v; want %d", found, err, n/5)
+	}
 	rs.Restart(t)
 	rdb = rs.Client(t)
 	got, err := auditwriter.Reindex(ctx, js, rdb, from, nil)
