@@ -85,6 +85,12 @@ type Options struct {
 	// optional encryption; see Sealer) instead of the raw clean event.
 	// Nil keeps raw records.
 	Sealing *SealingOptions
+	// Retention, when set, trims index entries of events older than it
+	// (TrimIndex) at start and every TrimEvery: the index follows the
+	// stream's max age.
+	Retention time.Duration
+	// TrimEvery is how often the index is trimmed. Default 1h.
+	TrimEvery time.Duration
 	// FollowKeys loads every later change of the AUDIT_KEYS bucket into
 	// Sealing.Keys: a tenant shredded by `escai audit shred` loses its
 	// keys in the running writer too, and keys created by another writer
@@ -122,6 +128,9 @@ func Start(ctx context.Context, js jetstream.JetStream, rdb *redis.Client, opts 
 	}
 	if opts.IndexTimeout == 0 {
 		opts.IndexTimeout = 5 * time.Second
+	}
+	if opts.TrimEvery <= 0 {
+		opts.TrimEvery = time.Hour
 	}
 	w := &Writer{
 		js: js, rdb: rdb, opts: opts, log: log, metrics: metrics,
@@ -196,10 +205,19 @@ func (w *Writer) loop() {
 	defer close(w.loopDone)
 	t := time.NewTicker(w.opts.Discover)
 	defer t.Stop()
+	var trim <-chan time.Time
+	if w.opts.Retention > 0 {
+		w.trim()
+		tt := time.NewTicker(w.opts.TrimEvery)
+		defer tt.Stop()
+		trim = tt.C
+	}
 	for {
 		select {
 		case <-w.stop:
 			return
+		case <-trim:
+			w.trim()
 		case <-w.kick:
 		case <-t.C:
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -208,6 +226,20 @@ func (w *Writer) loop() {
 			}
 			cancel()
 		}
+	}
+}
+
+// trim removes index entries older than the retention.
+func (w *Writer) trim() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	n, err := TrimIndex(ctx, w.rdb, time.Now().Add(-w.opts.Retention))
+	if err != nil {
+		w.log.Warn("audit index not trimmed", zap.Error(err))
+		return
+	}
+	if n > 0 {
+		w.log.Info("audit index trimmed to the retention", zap.Int64("entries", n), zap.Duration("retention", w.opts.Retention))
 	}
 }
 

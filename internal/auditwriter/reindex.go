@@ -201,3 +201,45 @@ func IndexBehind(ctx context.Context, js jetstream.JetStream, rdb *redis.Client)
 	}
 	return 0, nil
 }
+
+// TrimIndex removes, from every tenant's, agent's and type's sorted set,
+// the entries of events older than before: the index follows the stream's
+// retention (ESCAI_AUDIT_RETENTION_DAYS is the stream's max age; records
+// are never deleted one by one). The event-id hashes are not trimmed:
+// their stale entries name sequences the stream no longer has, which
+// queries skip. It returns how many entries it removed.
+func TrimIndex(ctx context.Context, rdb *redis.Client, before time.Time) (int64, error) {
+	upTo := "(" + strconv.FormatInt(before.UnixMilli(), 10)
+	var removed int64
+	iter := rdb.Scan(ctx, 0, "escai:audit:t:*", 500).Iterator()
+	pipe := rdb.Pipeline()
+	var cmds []*redis.IntCmd
+	flush := func() error {
+		if len(cmds) == 0 {
+			return nil
+		}
+		if _, err := pipe.Exec(ctx); err != nil {
+			return err
+		}
+		for _, c := range cmds {
+			removed += c.Val()
+		}
+		cmds = cmds[:0]
+		return nil
+	}
+	for iter.Next(ctx) {
+		cmds = append(cmds, pipe.ZRemRangeByScore(ctx, iter.Val(), "-inf", upTo))
+		if len(cmds) == 500 {
+			if err := flush(); err != nil {
+				return removed, fmt.Errorf("trim index: %w", err)
+			}
+		}
+	}
+	if err := iter.Err(); err != nil {
+		return removed, fmt.Errorf("trim index: %w", err)
+	}
+	if err := flush(); err != nil {
+		return removed, fmt.Errorf("trim index: %w", err)
+	}
+	return removed, nil
+}

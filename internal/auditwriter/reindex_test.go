@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
 	"github.com/escai-framework/escai/internal/auditwriter"
@@ -116,5 +117,36 @@ func TestReindexAfterRedisLostEverything(t *testing.T) {
 	}
 	if z, h := count(); z != n || h != n {
 		t.Fatalf("a second reindex left %d/%d", z, h)
+	}
+}
+
+// TestTrimIndex: entries of events older than the retention leave every
+// tenant, agent and type set; newer ones and other keys stay.
+func TestTrimIndex(t *testing.T) {
+	ctx := context.Background()
+	rdb := redistest.Start(t).Client(t)
+	now := time.Now()
+	old, fresh := float64(now.Add(-40*24*time.Hour).UnixMilli()), float64(now.Add(-time.Hour).UnixMilli())
+	keys := []string{auditwriter.TenantIndexKey("acme"), auditwriter.AgentIndexKey("acme", "agent-1"), auditwriter.TypeIndexKey("acme", "escai.tool.call"), auditwriter.TenantIndexKey("globex")}
+	for i, k := range keys {
+		if err := rdb.ZAdd(ctx, k, redis.Z{Score: old, Member: fmt.Sprint(i*10 + 1)}, redis.Z{Score: fresh, Member: fmt.Sprint(i*10 + 2)}).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := rdb.ZAdd(ctx, "not:audit", redis.Z{Score: old, Member: "x"}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	n, err := auditwriter.TrimIndex(ctx, rdb, now.Add(-30*24*time.Hour))
+	if err != nil || n != int64(len(keys)) {
+		t.Fatalf("TrimIndex = %d, %v; want %d", n, err, len(keys))
+	}
+	for i, k := range keys {
+		members := rdb.ZRange(ctx, k, 0, -1).Val()
+		if len(members) != 1 || members[0] != fmt.Sprint(i*10+2) {
+			t.Fatalf("%s holds %v after the trim", k, members)
+		}
+	}
+	if rdb.ZCard(ctx, "not:audit").Val() != 1 {
+		t.Fatal("a key outside the audit index was trimmed")
 	}
 }

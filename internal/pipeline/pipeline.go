@@ -266,6 +266,7 @@ func (e *Env) StartAuditWriter(ctx context.Context, js jetstream.JetStream, rdb 
 		Limits:     e.Limits(),
 		Batch:      e.Config.StageBatch,
 		Workers:    e.Config.StageWorkers,
+		Retention:  time.Duration(e.Config.AuditRetentionDays) * 24 * time.Hour,
 	}
 	// With a secret key, records are sealed: hash-chained per partition,
 	// MACed, checkpointed, and encrypted when ESCAI_AUDIT_ENCRYPT is set,
