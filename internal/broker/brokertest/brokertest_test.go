@@ -79,16 +79,21 @@ func TestNodeConnectApply(t *testing.T) {
 func TestStartCluster(t *testing.T) {
 	t.Parallel()
 	nodes := brokertest.StartCluster(t, 3)
-	leaders := 0
-	for _, s := range nodes {
-		if !s.NATS().JetStreamIsCurrent() {
-			t.Errorf("%s not current", s.NATS().Name())
+	// StartCluster waited for this; under load a node can fall behind for
+	// a heartbeat, so the state is read until it holds again.
+	brokertest.WaitFor(t, 15*time.Second, func() error {
+		leaders := 0
+		for _, s := range nodes {
+			if !s.NATS().JetStreamIsCurrent() {
+				return fmt.Errorf("%s not current", s.NATS().Name())
+			}
+			if s.NATS().JetStreamIsLeader() {
+				leaders++
+			}
 		}
-		if s.NATS().JetStreamIsLeader() {
-			leaders++
+		if leaders != 1 {
+			return fmt.Errorf("%d meta leaders, want 1", leaders)
 		}
-	}
-	if leaders != 1 {
-		t.Fatalf("%d meta leaders, want 1", leaders)
-	}
+		return nil
+	})
 }
