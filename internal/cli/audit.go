@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,7 +27,7 @@ func newAuditCmd() *cobra.Command {
 	c := &cobra.Command{Use: "audit", Short: "Verify, prove and export the audit trail"}
 	cp := &cobra.Command{Use: "checkpoint", Short: "Signed checkpoints of the audit partitions"}
 	cp.AddCommand(newAuditCheckpointExport())
-	c.AddCommand(newAuditVerify(), newAuditReindex(), newAuditQuery(), newAuditProve(), newAuditVerifyProof(), newAuditShred(), cp)
+	c.AddCommand(newAuditKeygen(), newAuditVerify(), newAuditReindex(), newAuditQuery(), newAuditProve(), newAuditVerifyProof(), newAuditShred(), cp)
 	return c
 }
 
@@ -79,7 +80,7 @@ func (af *auditFlags) open(ctx context.Context, name string) (*auditSession, err
 	}
 	vkeys := *af.checkpointKeys
 	if len(vkeys) == 0 {
-		_, vkey, err := keys.CheckpointSigner(auditwriter.DefaultCheckpointKeyName)
+		vkey, err := defaultCheckpointKey(cfg, keys)
 		if err != nil {
 			return nil, err
 		}
@@ -403,6 +404,60 @@ func newAuditReindex() *cobra.Command {
 			return err
 		}
 		_, err = fmt.Fprintf(cmd.OutOrStdout(), "%d records indexed\n", n)
+		return err
+	}
+	return cmd
+}
+
+// defaultCheckpointKey is the verifier key of the writer's checkpoint
+// signer: ESCAI_AUDIT_SIGNING_KEY's when set, else the one derived from
+// ESCAI_SECRET_KEY.
+func defaultCheckpointKey(cfg *config.Config, keys *audit.DerivedKeys) (string, error) {
+	if len(cfg.AuditSigningKey) > 0 {
+		_, vkey, err := audit.ParseSigner(string(cfg.AuditSigningKey))
+		if err != nil {
+			return "", &ExitError{Code: 2, Err: fmt.Errorf("ESCAI_AUDIT_SIGNING_KEY: %w", err)}
+		}
+		return vkey, nil
+	}
+	_, vkey, err := keys.CheckpointSigner(auditwriter.DefaultCheckpointKeyName)
+	return vkey, err
+}
+
+// newAuditKeygen makes a checkpoint signing key pair: the private key to a
+// file (0600) for ESCAI_AUDIT_SIGNING_KEY_FILE, the verifier key printed for
+// auditors (--checkpoint-key) and witnesses.
+func newAuditKeygen() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "keygen",
+		Short: "Make an Ed25519 checkpoint signing key (private key to a 0600 file, verifier key printed)",
+		Args:  cobra.NoArgs,
+	}
+	name := cmd.Flags().String("name", "escai", "key name (the log name)")
+	out := cmd.Flags().StringP("out", "o", "", "file for the private key (required; written 0600, never overwritten)")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		if *out == "" {
+			return &ExitError{Code: 2, Err: errors.New("--out is required: the private key is never printed")}
+		}
+		skey, vkey, err := note.GenerateKey(rand.Reader, *name)
+		if err != nil {
+			return &ExitError{Code: 2, Err: err}
+		}
+		f, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return err
+		}
+		if _, err := f.WriteString(skey + "\n"); err != nil {
+			f.Close()
+			return err
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(cmd.OutOrStdout(), "%s\n", vkey)
+		if err == nil {
+			_, err = fmt.Fprintf(cmd.ErrOrStderr(), "private key written to %s; set ESCAI_AUDIT_SIGNING_KEY_FILE=%s for the audit writer, give auditors the verifier key above (--checkpoint-key)\n", *out, *out)
+		}
 		return err
 	}
 	return cmd

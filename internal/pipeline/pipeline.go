@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/escai-framework/escai/internal/auditwriter"
 	"github.com/escai-framework/escai/internal/broker"
@@ -277,6 +278,18 @@ func (e *Env) StartAuditWriter(ctx context.Context, js jetstream.JetStream, rdb 
 			return nil, err
 		}
 		sealing := &auditwriter.SealingOptions{Master: e.Config.SecretKey, Encrypt: e.Config.AuditEncrypt, WriterID: writerID(), Replicas: e.Config.StreamReplicas}
+		if len(e.Config.AuditSigningKey) > 0 {
+			signer, vkey, err := audit.ParseSigner(string(e.Config.AuditSigningKey))
+			if err != nil {
+				return nil, fmt.Errorf("ESCAI_AUDIT_SIGNING_KEY: %w", err)
+			}
+			trusted, err := audit.TrustedKeys(vkey)
+			if err != nil {
+				return nil, err
+			}
+			sealing.CheckpointSigners, sealing.CheckpointVerifiers = []note.Signer{signer}, trusted
+			e.Log.Info("audit checkpoints signed with ESCAI_AUDIT_SIGNING_KEY", zap.String("verifier_key", vkey))
+		}
 		if e.Config.AuditEncrypt {
 			ring, err := auditwriter.OpenKeyRing(ctx, js, keys.KEK, e.Config.AuditTenantKeys, e.Config.StreamReplicas)
 			if err != nil {

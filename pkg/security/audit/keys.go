@@ -17,6 +17,7 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -117,6 +118,34 @@ func signerFromSeed(name string, seed []byte) (note.Signer, string, error) {
 	s, err := note.NewSigner(skey)
 	if err != nil {
 		return nil, "", fmt.Errorf("%w: %v", ErrInvalidConfig, err)
+	}
+	return s, vkey, nil
+}
+
+// ParseSigner reads a checkpoint signing key in the note format that
+// note.GenerateKey and `escai audit keygen` write
+// ("PRIVATE+KEY+<name>+<hash>+<key>", Ed25519 only) and returns the signer
+// and its verifier key, derived from the private key, for the trusted
+// list. The key is checked whole: name, hash and algorithm.
+func ParseSigner(skey string) (note.Signer, string, error) {
+	skey = strings.TrimSpace(skey)
+	if _, err := note.NewSigner(skey); err != nil {
+		return nil, "", fmt.Errorf("%w: not a note signing key (PRIVATE+KEY+<name>+<hash>+<key>)", ErrInvalidConfig)
+	}
+	parts := strings.SplitN(skey, "+", 5) // the key itself is base64 and may hold "+"
+	if len(parts) != 5 {
+		return nil, "", fmt.Errorf("%w: not a note signing key", ErrInvalidConfig)
+	}
+	raw, err := base64.StdEncoding.DecodeString(parts[4])
+	if err != nil || len(raw) != 1+ed25519.SeedSize || raw[0] != 1 {
+		return nil, "", fmt.Errorf("%w: only Ed25519 signing keys are supported", ErrInvalidConfig)
+	}
+	s, vkey, err := signerFromSeed(parts[2], raw[1:])
+	if err != nil {
+		return nil, "", err
+	}
+	if fmt.Sprintf("%08x", s.KeyHash()) != parts[3] {
+		return nil, "", fmt.Errorf("%w: signing key hash does not match its key", ErrInvalidConfig)
 	}
 	return s, vkey, nil
 }

@@ -298,3 +298,42 @@ func TestKeyRingSharedByPartitions(t *testing.T) {
 		}
 	}
 }
+
+func TestParseSigner(t *testing.T) {
+	t.Parallel()
+	// Keys until one whose base64 part holds a "+", the separator.
+	var skey, vkey string
+	for seed := uint64(3); ; seed++ {
+		var err error
+		if skey, vkey, err = note.GenerateKey(detRand(seed), "escai"); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Count(skey, "+") > 4 {
+			break
+		}
+	}
+	s, got, err := ParseSigner(skey + "\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != vkey || s.Name() != "escai" {
+		t.Fatalf("ParseSigner gave %q (%s), want %q", got, s.Name(), vkey)
+	}
+	// What it signs verifies with the derived verifier key.
+	msg, err := note.Sign(&note.Note{Text: "escai/p/0\n1\nAAAA\n"}, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := note.NewVerifier(vkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := note.Open(msg, note.VerifierList(v)); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"", vkey, "PRIVATE+KEY+escai+00000000+AAAA", strings.Replace(skey, "escai", "other", 1)} {
+		if _, _, err := ParseSigner(bad); !errors.Is(err, ErrInvalidConfig) {
+			t.Errorf("ParseSigner(%q) = %v, want ErrInvalidConfig", bad, err)
+		}
+	}
+}

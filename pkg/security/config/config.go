@@ -168,6 +168,10 @@ type Config struct {
 	// trail still verifies. Default true in every profile; records sealed
 	// while it was off are under shared keys and cannot be shredded alone.
 	AuditTenantKeys bool
+	// AuditSigningKey is the audit writer's checkpoint signing key
+	// (ESCAI_AUDIT_SIGNING_KEY or _FILE), a note signer key; empty: one
+	// derived from SecretKey.
+	AuditSigningKey Secret
 
 	// ValidationLevel is how strictly input is validated
 	// (ESCAI_VALIDATION_LEVEL): permissive, standard or strict. Default

@@ -87,6 +87,7 @@ func TestLoadVariables(t *testing.T) {
 		"retention words":   {env: map[string]string{"ESCAI_AUDIT_RETENTION_DAYS": "seven years"}, loadErr: []string{"ESCAI_AUDIT_RETENTION_DAYS"}},
 		"audit encrypt on":  {env: map[string]string{"ESCAI_AUDIT_ENCRYPT": "on"}, key: "ESCAI_AUDIT_ENCRYPT", want: "true"},
 		"audit encrypt bad": {env: map[string]string{"ESCAI_AUDIT_ENCRYPT": "aes"}, loadErr: []string{"ESCAI_AUDIT_ENCRYPT"}},
+		"signing key bad":   {env: map[string]string{"ESCAI_AUDIT_SIGNING_KEY": "escai+307869eb+AT22vLlrV4czUoaBHL8+5LpPOisKHp++9xH1BL7k7Ag2"}, loadErr: []string{"ESCAI_AUDIT_SIGNING_KEY"}},
 		"level Strict":      {env: map[string]string{"ESCAI_VALIDATION_LEVEL": "Strict"}, key: "ESCAI_VALIDATION_LEVEL", want: "strict"},
 		"level permissive":  {env: map[string]string{"ESCAI_VALIDATION_LEVEL": "permissive"}, key: "ESCAI_VALIDATION_LEVEL", want: "permissive"},
 		"level unknown":     {env: map[string]string{"ESCAI_VALIDATION_LEVEL": "paranoid"}, validateErr: []string{"ESCAI_VALIDATION_LEVEL"}},
@@ -211,6 +212,7 @@ func TestEveryVariableIsRead(t *testing.T) {
 		"ESCAI_AUDIT_RETENTION_DAYS":  "30",
 		"ESCAI_AUDIT_ENCRYPT":         "false",
 		"ESCAI_AUDIT_TENANT_KEYS":     "false",
+		"ESCAI_AUDIT_SIGNING_KEY":     testSigningKey,
 		"ESCAI_VALIDATION_LEVEL":      "strict",
 		"ESCAI_NATS_URL":              "nats://n1:4222",
 		"ESCAI_NATS_CREDS":            "/n.creds",
@@ -277,7 +279,7 @@ func TestEveryVariableIsRead(t *testing.T) {
 		ValidationRulesFile: "/rules.yaml", PIIPatternsFile: "/patterns.yaml",
 		PIIStrategies: "EMAIL=hash", PIIAllow: "support@acme.example", PIIExclude: "tool_args.sql",
 		IngestHTTPAddr: ":8443", JWKSFile: "/jwks.json", JWKSURL: "https://auth/jwks",
-		JWTIssuer: "https://auth", JWTAudience: "ingest",
+		JWTIssuer: "https://auth", JWTAudience: "ingest", AuditSigningKey: Secret(testSigningKey),
 	}
 	cfg.keyLoaded, cfg.keyWeak = nil, ""
 	if !reflect.DeepEqual(*cfg, want) {
@@ -519,3 +521,6 @@ func TestSecretKeyDecoding(t *testing.T) {
 		})
 	}
 }
+
+// testSigningKey is a note signing key (Ed25519) made for these tests only.
+const testSigningKey = "PRIVATE+KEY+escai+307869eb+AZ/h7s/R9GOYdI6X59eUEY3upn7b1Cv54Uv4FHoZS7cS"

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"golang.org/x/mod/sumdb/note"
 	"strings"
 	"time"
 )
@@ -147,6 +148,19 @@ var specs = []varSpec{
 	boolVar("ESCAI_AUDIT_ENCRYPT", "AuditEncrypt",
 		"Encrypt audit records at rest. Mandatory in high_security.",
 		func(c *Config) *bool { return &c.AuditEncrypt }),
+	{
+		name: "ESCAI_AUDIT_SIGNING_KEY", field: "AuditSigningKey", secret: true, hasFile: true,
+		desc: "Ed25519 checkpoint signing key of the audit writer, in the note format escai audit keygen writes (PRIVATE+KEY+<name>+<hash>+<key>). Default: derived from ESCAI_SECRET_KEY, so whoever holds that key can sign checkpoints too.",
+		set: func(c *Config, v string) *VarError {
+			if _, err := note.NewSigner(v); err != nil || !strings.HasPrefix(v, "PRIVATE+KEY+") {
+				return &VarError{Var: "ESCAI_AUDIT_SIGNING_KEY", Problem: "not a note signing key (PRIVATE+KEY+<name>+<hash>+<key>)",
+					Fix: "generate one with: escai audit keygen -o audit-signing.key, and set ESCAI_AUDIT_SIGNING_KEY_FILE to that file"}
+			}
+			c.AuditSigningKey = Secret(v)
+			return nil
+		},
+		show: func(c *Config) string { return c.AuditSigningKey.String() },
+	},
 	boolVar("ESCAI_AUDIT_TENANT_KEYS", "AuditTenantKeys",
 		"Per-tenant audit data keys, so one tenant's records can be crypto-shredded (escai audit shred).",
 		func(c *Config) *bool { return &c.AuditTenantKeys }),
