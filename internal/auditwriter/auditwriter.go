@@ -277,6 +277,15 @@ func (w *Writer) bind(ctx context.Context, streamName string) error {
 	return nil
 }
 
+// Failed delivers why the writer must stop (see Sealer.Failed); nil
+// channel (never ready) without sealing.
+func (w *Writer) Failed() <-chan error {
+	if w.sealer == nil {
+		return nil
+	}
+	return w.sealer.Failed()
+}
+
 // Sealer returns the writer's Sealer, nil when records are not sealed.
 func (w *Writer) Sealer() *Sealer { return w.sealer }
 

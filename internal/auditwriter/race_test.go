@@ -131,3 +131,79 @@ func TestFencedWritersRaceOnOnePartition(t *testing.T) {
 	// verifyAudit: genesis, links, MACs, each event exactly once.
 	verifyAudit(t, js, keys, nil, "escai", 1, false, want)
 }
+
+// TestWriterThatLostItsLeaseStops: when another writer took the log's
+// lease over, the old one reports it on Failed (the service then drains
+// and exits, to come back as a standby) instead of taking inputs it can
+// no longer seal.
+func TestWriterThatLostItsLeaseStops(t *testing.T) {
+	ctx := context.Background()
+	js := sealEnv(t)
+	newSealer := func(id string) (*auditwriter.Sealer, stage.Processor) {
+		s, err := auditwriter.NewSealer(js, auditwriter.SealingOptions{
+			Master: testMaster(), WriterID: id, LeaseTTL: time.Second, LeaseWait: 500 * time.Millisecond,
+		}, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(s.Close)
+		return s, auditwriter.NewSealingProcessor(nil, auditwriter.Options{Partitions: 1, Limits: events.DefaultLimits()}, false, s)
+	}
+	msg := func(i int) *stage.Message {
+		subj, data := cleanEvent(i)
+		return &stage.Message{Subject: subj, Data: data, Stream: "ESCAI_CLEAN_acme", Sequence: uint64(i + 1), NumDelivered: 1}
+	}
+	a, pa := newSealer("writer-a")
+	if err := a.AwaitLease(ctx); err != nil {
+		t.Fatal(err)
+	}
+	outs, err := pa.Process(ctx, msg(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored(t, outs[0])
+
+	// B takes the lease over (A's vanished, as after a long pause).
+	kv, err := js.KeyValue(ctx, auditwriter.LeaseBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := kv.Purge(ctx, "escai"); err != nil {
+		t.Fatal(err)
+	}
+	b, pb := newSealer("writer-b")
+	if err := b.AwaitLease(ctx); err != nil {
+		t.Fatal(err)
+	}
+	outs, err = pb.Process(ctx, msg(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored(t, outs[0])
+
+	// A notices at its next renewal; its next input cannot be sealed.
+	time.Sleep(time.Second)
+	outs, err = pa.Process(ctx, msg(2))
+	if err == nil {
+		select {
+		case <-outs[0].Future.Ok():
+			t.Fatal("a writer without the lease stored a record")
+		case <-outs[0].Future.Err():
+		case <-time.After(10 * time.Second):
+			t.Fatal("input neither stored nor failed")
+		}
+	}
+	select {
+	case err := <-a.Failed():
+		if !errors.Is(err, auditwriter.ErrLeaseHeld) {
+			t.Fatalf("Failed: %v, want ErrLeaseHeld", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the writer that lost its lease did not report it")
+	}
+	select {
+	case err := <-b.Failed():
+		t.Fatalf("the active writer reported %v", err)
+	default:
+	}
+}

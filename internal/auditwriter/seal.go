@@ -170,6 +170,8 @@ type Sealer struct {
 
 	ctx      context.Context // ends with Close: the committer stops
 	cancel   context.CancelFunc
+	failed   chan error // gets why the writer must stop (lease taken over); once
+	failOnce sync.Once
 	done     chan struct{}
 	wake     chan struct{}
 	flushReq chan chan error
@@ -293,7 +295,7 @@ func NewSealer(js jetstream.JetStream, opts SealingOptions, partitions int) (*Se
 		js: js, opts: opts, parts: partitions, keys: keys, window: opts.RedeliveryWindow,
 		every: uint64(opts.CheckpointEvery), signers: opts.CheckpointSigners, trusted: opts.CheckpointVerifiers, log: log,
 		leases: &leases{js: js, owner: opts.WriterID, ttl: opts.LeaseTTL, replicas: opts.Replicas},
-		done:   make(chan struct{}), wake: make(chan struct{}, 1), flushReq: make(chan chan error),
+		done:   make(chan struct{}), wake: make(chan struct{}, 1), flushReq: make(chan chan error), failed: make(chan error, 1),
 		queued: map[string]*pendingRecord{}, state: map[int]*partitionState{},
 	}
 	if len(s.signers) == 0 {
@@ -915,6 +917,12 @@ func (s *Sealer) ensureHeads(pending []*pendingRecord, idle bool) error {
 	}
 	if s.lease == nil {
 		l, err := s.leases.acquire(s.ctx, leaseKey(s.opts.Log), s.opts.LeaseWait)
+		if errors.Is(err, ErrLeaseHeld) {
+			// Another writer is the active one now: this one must stop
+			// taking inputs it cannot seal (they would only be retried
+			// and, in the end, dead-lettered) and wait as a standby.
+			s.failOnce.Do(func() { s.failed <- err })
+		}
 		if err != nil {
 			return err
 		}
@@ -1031,6 +1039,11 @@ func (f *recordFuture) fail(err error) { f.err <- err }
 func (f *recordFuture) Ok() <-chan *jetstream.PubAck { return f.ok }
 func (f *recordFuture) Err() <-chan error            { return f.err }
 func (f *recordFuture) Msg() *nats.Msg               { return f.msg }
+
+// Failed delivers why this writer must stop: another writer took the
+// log's lease over and holds it. The service drains and exits; restarted,
+// it waits as a standby.
+func (s *Sealer) Failed() <-chan error { return s.failed }
 
 // Close stops the committer (what is still queued fails and is retried by
 // the runtime) and releases the log's lease. Call Flush before it to

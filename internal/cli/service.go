@@ -109,7 +109,16 @@ func runService(cmd *cobra.Command, name string, cf *configFlags, needsRedis boo
 	}
 	p.log.Info("running", zap.String("admin", "http://"+addr))
 
-	<-ctx.Done()
+	var failed <-chan error
+	if f, ok := comp.(interface{ Failed() <-chan error }); ok {
+		failed = f.Failed()
+	}
+	var fatal error
+	select {
+	case <-ctx.Done():
+	case fatal = <-failed:
+		p.log.Error("stopping", zap.Error(fatal))
+	}
 	p.log.Info("draining")
 	dctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
 	defer cancel()
@@ -119,6 +128,9 @@ func runService(cmd *cobra.Command, name string, cf *configFlags, needsRedis boo
 		err = errors.Join(err, derr)
 	}
 	p.log.Info("stopped", zap.Error(err))
+	if fatal != nil {
+		return errors.Join(fatal, err)
+	}
 	return err
 }
 
