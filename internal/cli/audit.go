@@ -17,6 +17,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/escai-framework/escai/internal/auditwriter"
+	"github.com/escai-framework/escai/internal/pipeline"
 	"github.com/escai-framework/escai/internal/redisx"
 	"github.com/escai-framework/escai/pkg/events"
 	"github.com/escai-framework/escai/pkg/security/audit"
@@ -36,6 +37,7 @@ func newAuditCmd() *cobra.Command {
 type auditSession struct {
 	cfg      *config.Config
 	keys     *audit.DerivedKeys
+	kek      []byte // wraps the data keys (pipeline.AuditKEK)
 	trusted  note.Verifiers
 	js       jetstream.JetStream
 	nc       *nats.Conn
@@ -90,6 +92,10 @@ func (af *auditFlags) open(ctx context.Context, name string) (*auditSession, err
 	if err != nil {
 		return nil, &ExitError{Code: 2, Err: fmt.Errorf("--checkpoint-key: %w", err)}
 	}
+	kek, err := pipeline.AuditKEK(cfg, keys)
+	if err != nil {
+		return nil, &ExitError{Code: 2, Err: err}
+	}
 	nc, err := connectNATS(ctx, cfg, name)
 	if err != nil {
 		return nil, err
@@ -99,7 +105,7 @@ func (af *auditFlags) open(ctx context.Context, name string) (*auditSession, err
 		nc.Close()
 		return nil, err
 	}
-	return &auditSession{cfg: cfg, keys: keys, trusted: trusted, js: js, nc: nc, logName: *af.logName, partsArg: *af.partition}, nil
+	return &auditSession{cfg: cfg, keys: keys, kek: kek, trusted: trusted, js: js, nc: nc, logName: *af.logName, partsArg: *af.partition}, nil
 }
 
 // partitions are the partitions a command works on.
@@ -144,7 +150,7 @@ func newAuditVerify() *cobra.Command {
 		defer s.nc.Close()
 		var ring *audit.KeyRing
 		if *decrypt {
-			if ring, err = auditwriter.LoadKeyRing(ctx, s.js, s.keys.KEK); err != nil {
+			if ring, err = auditwriter.LoadKeyRing(ctx, s.js, s.kek); err != nil {
 				return err
 			}
 		}

@@ -39,6 +39,8 @@ func TestAuditSigningKeyFromConfig(t *testing.T) {
 
 	t.Setenv("ESCAI_SECRET_KEY", tamperSecret)
 	t.Setenv("ESCAI_AUDIT_SIGNING_KEY_FILE", keyFile)
+	t.Setenv("ESCAI_AUDIT_ENCRYPT", "true")
+	t.Setenv("ESCAI_AUDIT_KEK", strings.Repeat("7e", 32))
 	cfg, err := config.LoadFromOS()
 	if err != nil {
 		t.Fatal(err)
@@ -85,6 +87,9 @@ func TestAuditSigningKeyFromConfig(t *testing.T) {
 	matched := 0
 	for _, r := range reps {
 		matched += r.RootsMatched
+		if r.Decrypted != r.NextPSeq {
+			t.Fatalf("partition %d: %d of %d bodies decrypted under ESCAI_AUDIT_KEK", r.Partition, r.Decrypted, r.NextPSeq)
+		}
 		if r.Checkpoint != nil && (len(r.Checkpoint.SignedBy) != 1 || !strings.HasPrefix(vkey, r.Checkpoint.SignedBy[0])) {
 			t.Fatalf("checkpoint signed by %v, want %s", r.Checkpoint.SignedBy, vkey)
 		}
@@ -92,10 +97,17 @@ func TestAuditSigningKeyFromConfig(t *testing.T) {
 	if matched == 0 {
 		t.Fatal("no checkpoint root matched")
 	}
+	// The data keys are wrapped under ESCAI_AUDIT_KEK, not the master key.
+	os.Unsetenv("ESCAI_AUDIT_KEK")
+	if code, _, stderr := verifyJSON(t, srv.ClientURL(), nil); code == 0 || !strings.Contains(stderr, "does not unwrap") {
+		t.Fatalf("decrypting without ESCAI_AUDIT_KEK: exit %d\n%s", code, stderr)
+	}
 	// Without the signing key, verify falls back to the derived key and
 	// rejects the checkpoints.
+	t.Setenv("ESCAI_AUDIT_KEK", strings.Repeat("7e", 32))
 	os.Unsetenv("ESCAI_AUDIT_SIGNING_KEY_FILE")
-	if code, reps, _ := verifyJSON(t, srv.ClientURL(), nil); code != 1 || reps[1].Finding == nil && reps[0].Finding == nil {
-		t.Fatalf("verify trusting the derived key: exit %d %+v", code, reps)
+	code, reps, stderr = verifyJSON(t, srv.ClientURL(), nil)
+	if code != 1 || len(reps) != 2 || (reps[0].Finding == nil && reps[1].Finding == nil) {
+		t.Fatalf("verify trusting the derived key: exit %d %+v\n%s", code, reps, stderr)
 	}
 }

@@ -82,7 +82,7 @@ func newAuditQuery() *cobra.Command {
 		defer rdb.Close()
 		var ring *audit.KeyRing
 		if *decrypt {
-			if ring, err = auditwriter.LoadKeyRing(ctx, s.js, s.keys.KEK); err != nil {
+			if ring, err = auditwriter.LoadKeyRing(ctx, s.js, s.kek); err != nil {
 				return err
 			}
 		}

@@ -69,7 +69,7 @@ func newAuditShred() *cobra.Command {
 		if err := recordShred(ctx, s.js, ShredReport{Actor: actor(), Tenant: *tenant, KeyIDs: ids}); err != nil {
 			return fmt.Errorf("the shred could not be recorded, so it is not done: %w", err)
 		}
-		shredded, err := auditwriter.ShredTenant(ctx, s.js, s.keys.KEK, *tenant)
+		shredded, err := auditwriter.ShredTenant(ctx, s.js, s.kek, *tenant)
 		if err != nil {
 			return err
 		}

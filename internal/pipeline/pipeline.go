@@ -291,7 +291,11 @@ func (e *Env) StartAuditWriter(ctx context.Context, js jetstream.JetStream, rdb 
 			e.Log.Info("audit checkpoints signed with ESCAI_AUDIT_SIGNING_KEY", zap.String("verifier_key", vkey))
 		}
 		if e.Config.AuditEncrypt {
-			ring, err := auditwriter.OpenKeyRing(ctx, js, keys.KEK, e.Config.AuditTenantKeys, e.Config.StreamReplicas)
+			kek, err := AuditKEK(e.Config, keys)
+			if err != nil {
+				return nil, err
+			}
+			ring, err := auditwriter.OpenKeyRing(ctx, js, kek, e.Config.AuditTenantKeys, e.Config.StreamReplicas)
 			if err != nil {
 				return nil, err
 			}
@@ -303,6 +307,19 @@ func (e *Env) StartAuditWriter(ctx context.Context, js jetstream.JetStream, rdb 
 		e.Log.Warn("ESCAI_SECRET_KEY is not set: audit records are stored UNSEALED (no hash chain, MAC or encryption)")
 	}
 	return auditwriter.Start(ctx, js, rdb, opts, e.Log, e.Metrics)
+}
+
+// AuditKEK is the key that wraps the audit data keys: derived from
+// ESCAI_AUDIT_KEK when it is set, else from ESCAI_SECRET_KEY (keys).
+func AuditKEK(cfg *config.Config, keys *audit.DerivedKeys) ([]byte, error) {
+	if len(cfg.AuditKEK) == 0 {
+		return keys.KEK, nil
+	}
+	k, err := audit.DeriveKeys(cfg.AuditKEK)
+	if err != nil {
+		return nil, fmt.Errorf("ESCAI_AUDIT_KEK: %w", err)
+	}
+	return k.KEK, nil
 }
 
 // writerID names this process in the records it seals.

@@ -168,6 +168,9 @@ type Config struct {
 	// trail still verifies. Default true in every profile; records sealed
 	// while it was off are under shared keys and cannot be shredded alone.
 	AuditTenantKeys bool
+	// AuditKEK wraps the audit data keys (ESCAI_AUDIT_KEK or _FILE); empty:
+	// a KEK derived from SecretKey.
+	AuditKEK Secret
 	// AuditSigningKey is the audit writer's checkpoint signing key
 	// (ESCAI_AUDIT_SIGNING_KEY or _FILE), a note signer key; empty: one
 	// derived from SecretKey.

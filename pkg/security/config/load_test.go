@@ -87,6 +87,7 @@ func TestLoadVariables(t *testing.T) {
 		"retention words":   {env: map[string]string{"ESCAI_AUDIT_RETENTION_DAYS": "seven years"}, loadErr: []string{"ESCAI_AUDIT_RETENTION_DAYS"}},
 		"audit encrypt on":  {env: map[string]string{"ESCAI_AUDIT_ENCRYPT": "on"}, key: "ESCAI_AUDIT_ENCRYPT", want: "true"},
 		"audit encrypt bad": {env: map[string]string{"ESCAI_AUDIT_ENCRYPT": "aes"}, loadErr: []string{"ESCAI_AUDIT_ENCRYPT"}},
+		"audit kek short":   {env: map[string]string{"ESCAI_AUDIT_KEK": "abcd"}, loadErr: []string{"ESCAI_AUDIT_KEK"}},
 		"signing key bad":   {env: map[string]string{"ESCAI_AUDIT_SIGNING_KEY": "escai+307869eb+AT22vLlrV4czUoaBHL8+5LpPOisKHp++9xH1BL7k7Ag2"}, loadErr: []string{"ESCAI_AUDIT_SIGNING_KEY"}},
 		"level Strict":      {env: map[string]string{"ESCAI_VALIDATION_LEVEL": "Strict"}, key: "ESCAI_VALIDATION_LEVEL", want: "strict"},
 		"level permissive":  {env: map[string]string{"ESCAI_VALIDATION_LEVEL": "permissive"}, key: "ESCAI_VALIDATION_LEVEL", want: "permissive"},
@@ -213,6 +214,7 @@ func TestEveryVariableIsRead(t *testing.T) {
 		"ESCAI_AUDIT_ENCRYPT":         "false",
 		"ESCAI_AUDIT_TENANT_KEYS":     "false",
 		"ESCAI_AUDIT_SIGNING_KEY":     testSigningKey,
+		"ESCAI_AUDIT_KEK":             strings.Repeat("ab", 32),
 		"ESCAI_VALIDATION_LEVEL":      "strict",
 		"ESCAI_NATS_URL":              "nats://n1:4222",
 		"ESCAI_NATS_CREDS":            "/n.creds",
@@ -279,7 +281,7 @@ func TestEveryVariableIsRead(t *testing.T) {
 		ValidationRulesFile: "/rules.yaml", PIIPatternsFile: "/patterns.yaml",
 		PIIStrategies: "EMAIL=hash", PIIAllow: "support@acme.example", PIIExclude: "tool_args.sql",
 		IngestHTTPAddr: ":8443", JWKSFile: "/jwks.json", JWKSURL: "https://auth/jwks",
-		JWTIssuer: "https://auth", JWTAudience: "ingest", AuditSigningKey: Secret(testSigningKey),
+		JWTIssuer: "https://auth", JWTAudience: "ingest", AuditSigningKey: Secret(testSigningKey), AuditKEK: Secret(bytes.Repeat([]byte{0xab}, 32)),
 	}
 	cfg.keyLoaded, cfg.keyWeak = nil, ""
 	if !reflect.DeepEqual(*cfg, want) {

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"golang.org/x/mod/sumdb/note"
 	"strings"
 	"time"
@@ -148,6 +149,20 @@ var specs = []varSpec{
 	boolVar("ESCAI_AUDIT_ENCRYPT", "AuditEncrypt",
 		"Encrypt audit records at rest. Mandatory in high_security.",
 		func(c *Config) *bool { return &c.AuditEncrypt }),
+	{
+		name: "ESCAI_AUDIT_KEK", field: "AuditKEK", secret: true, hasFile: true, raw: true,
+		desc: "Key that wraps the audit data keys, in the formats of ESCAI_SECRET_KEY (32+ bytes). Default: derived from ESCAI_SECRET_KEY. Keep it apart from the master key so that one alone opens no audit payload.",
+		set: func(c *Config, v string) *VarError {
+			k := decodeSecretKey(v)
+			if len(k) < MinSecretKeyBytes {
+				return &VarError{Var: "ESCAI_AUDIT_KEK", Problem: fmt.Sprintf("%d bytes after decoding, need at least %d", len(k), MinSecretKeyBytes),
+					Fix: "generate one with: openssl rand -hex 32"}
+			}
+			c.AuditKEK = k
+			return nil
+		},
+		show: func(c *Config) string { return c.AuditKEK.String() },
+	},
 	{
 		name: "ESCAI_AUDIT_SIGNING_KEY", field: "AuditSigningKey", secret: true, hasFile: true,
 		desc: "Ed25519 checkpoint signing key of the audit writer, in the note format escai audit keygen writes (PRIVATE+KEY+<name>+<hash>+<key>). Default: derived from ESCAI_SECRET_KEY, so whoever holds that key can sign checkpoints too.",
