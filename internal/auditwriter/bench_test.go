@@ -16,12 +16,10 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/escai-framework/escai/internal/auditwriter"
-	"github.com/escai-framework/escai/internal/broker"
 	"github.com/escai-framework/escai/internal/broker/brokertest"
 	"github.com/escai-framework/escai/internal/redisx/redistest"
 	"github.com/escai-framework/escai/internal/stage"
 	"github.com/escai-framework/escai/pkg/events"
-	"github.com/escai-framework/escai/streams"
 )
 
 // BenchmarkWriter measures one audit writer end to end on a real broker and
@@ -54,17 +52,10 @@ func benchWriter(b *testing.B, encrypt bool) {
 	}
 	b.Cleanup(setup.Close)
 	js := brokertest.JetStream(b, setup)
-	brokertest.Apply(b, js)
-	defs, err := broker.LoadDefinitions(streams.FS)
-	if err != nil {
-		b.Fatal(err)
-	}
 	// A tenant of its own per run: an external broker keeps what earlier
 	// runs (b.N = 1 first) stored.
 	tenant := fmt.Sprintf("bench%d", time.Now().UnixNano()%1e12)
-	if _, err := defs.EnsureTenant(ctx, js, tenant, broker.Overrides{}); err != nil {
-		b.Fatal(err)
-	}
+	brokertest.ApplyTenant(b, js, tenant)
 	rdb := redistest.Start(b).Client(b)
 	if os.Getenv("ESCAI_BENCH_NATS_URL") != "" {
 		// The broker kept earlier runs' records; this run's fresh Redis

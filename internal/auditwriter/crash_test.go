@@ -10,13 +10,11 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/escai-framework/escai/internal/auditwriter"
-	"github.com/escai-framework/escai/internal/broker"
 	"github.com/escai-framework/escai/internal/broker/brokertest"
 	"github.com/escai-framework/escai/internal/redisx/redistest"
 	"github.com/escai-framework/escai/internal/stage"
 	"github.com/escai-framework/escai/pkg/events"
 	"github.com/escai-framework/escai/pkg/security/audit"
-	"github.com/escai-framework/escai/streams"
 )
 
 // TestWriterKilledMidRoundStandbyTakesOver: writer A is killed (its
@@ -30,14 +28,7 @@ func TestWriterKilledMidRoundStandbyTakesOver(t *testing.T) {
 	ctx := context.Background()
 	srv := brokertest.StartNode(t)
 	js := brokertest.JetStream(t, brokertest.Connect(t, srv))
-	brokertest.Apply(t, js)
-	defs, err := broker.LoadDefinitions(streams.FS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := defs.EnsureTenant(ctx, js, "acme", broker.Overrides{}); err != nil {
-		t.Fatal(err)
-	}
+	brokertest.ApplyTenant(t, js, "acme")
 	// Redeliver what the dead writer held after 2 s, not the production
 	// 30 s, so the test stays short.
 	cons, err := js.Consumer(ctx, "ESCAI_CLEAN_acme", auditwriter.Consumer)

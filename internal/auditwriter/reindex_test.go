@@ -11,12 +11,10 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/escai-framework/escai/internal/auditwriter"
-	"github.com/escai-framework/escai/internal/broker"
 	"github.com/escai-framework/escai/internal/broker/brokertest"
 	"github.com/escai-framework/escai/internal/redisx/redistest"
 	"github.com/escai-framework/escai/internal/stage"
 	"github.com/escai-framework/escai/pkg/events"
-	"github.com/escai-framework/escai/streams"
 )
 
 // TestReindexAfterRedisLostEverything: Redis restarted empty; the index is
@@ -26,14 +24,7 @@ func TestReindexAfterRedisLostEverything(t *testing.T) {
 	ctx := context.Background()
 	srv := brokertest.StartNode(t)
 	js := brokertest.JetStream(t, brokertest.Connect(t, srv))
-	brokertest.Apply(t, js)
-	defs, err := broker.LoadDefinitions(streams.FS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := defs.EnsureTenant(ctx, js, "acme", broker.Overrides{}); err != nil {
-		t.Fatal(err)
-	}
+	brokertest.ApplyTenant(t, js, "acme")
 	rs := redistest.Start(t)
 	rdb := rs.Client(t)
 	for i := range n {

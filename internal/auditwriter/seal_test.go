@@ -14,14 +14,12 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/escai-framework/escai/internal/auditwriter"
-	"github.com/escai-framework/escai/internal/broker"
 	"github.com/escai-framework/escai/internal/broker/brokertest"
 	"github.com/escai-framework/escai/internal/redisx/redistest"
 	"github.com/escai-framework/escai/internal/stage"
 	"github.com/escai-framework/escai/pkg/events"
 	"github.com/escai-framework/escai/pkg/security/audit"
 	"github.com/escai-framework/escai/pkg/security/config"
-	"github.com/escai-framework/escai/streams"
 )
 
 const sealPartitions = 4
@@ -34,14 +32,7 @@ func sealEnv(t *testing.T) jetstream.JetStream {
 	t.Helper()
 	srv := brokertest.StartNode(t)
 	js := brokertest.JetStream(t, brokertest.Connect(t, srv))
-	brokertest.Apply(t, js)
-	defs, err := broker.LoadDefinitions(streams.FS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := defs.EnsureTenant(context.Background(), js, "acme", broker.Overrides{}); err != nil {
-		t.Fatal(err)
-	}
+	brokertest.ApplyTenant(t, js, "acme")
 	return js
 }
 

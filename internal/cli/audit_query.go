@@ -93,7 +93,7 @@ func newAuditQuery() *cobra.Command {
 		if !q.Until.IsZero() {
 			report.Until = q.Until.Format(time.RFC3339Nano)
 		}
-		if err := recordQuery(ctx, s.js, report, now); err != nil {
+		if err := recordAccess(ctx, s.js, "audit_query", report.Tenant, report); err != nil {
 			return fmt.Errorf("the query could not be recorded, so it is not run: %w", err)
 		}
 		enc := json.NewEncoder(cmd.OutOrStdout())
@@ -139,15 +139,16 @@ func actor() string {
 	return name + "@" + host
 }
 
-// recordQuery publishes the query's report on escai.security.audit_query
-// and waits until ESCAI_SECURITY stored it.
-func recordQuery(ctx context.Context, js jetstream.JetStream, report QueryReport, now time.Time) error {
+// recordAccess publishes an escai.security.<kind> event about tenant
+// (who did what to its audit trail) and waits until ESCAI_SECURITY stored
+// it: the caller acts only once it is recorded.
+func recordAccess(ctx context.Context, js jetstream.JetStream, kind, tenant string, report any) error {
 	id := make([]byte, 12)
 	if _, err := rand.Read(id); err != nil {
 		return err
 	}
-	e := &events.Envelope{ID: "query-" + hex.EncodeToString(id), Tenant: report.Tenant, AgentID: "escai-cli"}
-	se, err := events.NewSecurityEvent("audit_query", "escai-cli", e, report, now)
+	e := &events.Envelope{ID: kind + "-" + hex.EncodeToString(id), Tenant: tenant, AgentID: "escai-cli"}
+	se, err := events.NewSecurityEvent(kind, "escai-cli", e, report, time.Now())
 	if err != nil {
 		return err
 	}

@@ -1,16 +1,10 @@
 package cli
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/cobra"
 
 	"github.com/escai-framework/escai/internal/auditwriter"
@@ -66,7 +60,7 @@ func newAuditShred() *cobra.Command {
 			}
 			return err
 		}
-		if err := recordShred(ctx, s.js, ShredReport{Actor: actor(), Tenant: *tenant, KeyIDs: ids}); err != nil {
+		if err := recordAccess(ctx, s.js, "audit_shred", *tenant, ShredReport{Actor: actor(), Tenant: *tenant, KeyIDs: ids}); err != nil {
 			return fmt.Errorf("the shred could not be recorded, so it is not done: %w", err)
 		}
 		shredded, err := auditwriter.ShredTenant(ctx, s.js, s.kek, *tenant)
@@ -80,20 +74,4 @@ func newAuditShred() *cobra.Command {
 		return err
 	}
 	return cmd
-}
-
-func recordShred(ctx context.Context, js jetstream.JetStream, report ShredReport) error {
-	id := make([]byte, 12)
-	if _, err := rand.Read(id); err != nil {
-		return err
-	}
-	e := &events.Envelope{ID: "shred-" + hex.EncodeToString(id), Tenant: report.Tenant, AgentID: "escai-cli"}
-	se, err := events.NewSecurityEvent("audit_shred", "escai-cli", e, report, time.Now())
-	if err != nil {
-		return err
-	}
-	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	_, err = js.PublishMsg(pctx, &nats.Msg{Subject: se.Subject, Data: se.Body}, jetstream.WithMsgID(se.MsgID), jetstream.WithExpectStream(events.StreamSecurity))
-	return err
 }

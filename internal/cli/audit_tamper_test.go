@@ -21,14 +21,12 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/escai-framework/escai/internal/auditwriter"
-	"github.com/escai-framework/escai/internal/broker"
 	"github.com/escai-framework/escai/internal/broker/brokertest"
 	"github.com/escai-framework/escai/internal/redisx/redistest"
 	"github.com/escai-framework/escai/internal/stage"
 	"github.com/escai-framework/escai/pkg/events"
 	"github.com/escai-framework/escai/pkg/security/audit"
 	"github.com/escai-framework/escai/pkg/security/config"
-	"github.com/escai-framework/escai/streams"
 )
 
 const tamperSecret = "5a1e2d3c4b5a69788796a5b4c3d2e1f00112233445566778899aabbccddeeff7"
@@ -87,14 +85,7 @@ func sealTrail(t *testing.T) *trail {
 	}
 	srv := brokertest.StartNode(t)
 	js := brokertest.JetStream(t, brokertest.Connect(t, srv))
-	brokertest.Apply(t, js)
-	defs, err := broker.LoadDefinitions(streams.FS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := defs.EnsureTenant(ctx, js, "acme", broker.Overrides{}); err != nil {
-		t.Fatal(err)
-	}
+	brokertest.ApplyTenant(t, js, "acme")
 	rs := redistest.Start(t)
 	rdb := rs.Client(t)
 

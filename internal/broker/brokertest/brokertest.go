@@ -198,6 +198,24 @@ func Apply(t testing.TB, js jetstream.JetStream) {
 	}
 }
 
+// ApplyTenant applies every stream definition, then creates the clean
+// stream of each tenant (ESCAI_CLEAN_<tenant>) with its consumers.
+func ApplyTenant(t testing.TB, js jetstream.JetStream, tenants ...string) {
+	t.Helper()
+	Apply(t, js)
+	defs, err := broker.LoadDefinitions(streams.FS)
+	if err != nil {
+		t.Fatalf("brokertest: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, tenant := range tenants {
+		if _, err := defs.EnsureTenant(ctx, js, tenant, broker.Overrides{}); err != nil {
+			t.Fatalf("brokertest: tenant %s: %v", tenant, err)
+		}
+	}
+}
+
 // WaitFor polls cond every 15ms until it returns nil, and fails the test
 // with cond's last error if that does not happen within timeout.
 func WaitFor(t testing.TB, timeout time.Duration, cond func() error) {
