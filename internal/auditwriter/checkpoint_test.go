@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -51,7 +52,7 @@ func TestSealerCheckpoints(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatal("PubAck timed out")
 		}
-		part, _ := strconv.Atoi(outs[0].Header.Get(auditwriter.HeaderPartition))
+		part, _ := strconv.Atoi(strings.TrimPrefix(outs[0].Subject, "escai.audit."))
 		perPart[part]++
 	}
 	if max(perPart[0], perPart[1], perPart[2], perPart[3]) < 2*every {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -140,7 +141,7 @@ func RunQuery(ctx context.Context, js jetstream.JetStream, rdb *redis.Client, q 
 // event itself.
 func resultOf(m *jetstream.RawStreamMsg, ring *audit.KeyRing) *QueryResult {
 	r := &QueryResult{StreamSeq: m.Sequence}
-	r.Partition, _ = strconv.Atoi(m.Header.Get(HeaderPartition))
+	r.Partition, _ = strconv.Atoi(strings.TrimPrefix(m.Subject, "escai.audit."))
 	if ms, err := strconv.ParseInt(m.Header.Get(HeaderEventTime), 10, 64); err == nil {
 		r.EventTime = time.UnixMilli(ms).UTC()
 	}

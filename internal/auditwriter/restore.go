@@ -133,7 +133,6 @@ func (s *Sealer) rememberStored(ps *partitionState, recs []storedMsg) error {
 		for _, k := range []string{"Nats-Batch-Id", "Nats-Batch-Sequence", "Nats-Batch-Commit"} {
 			h.Del(k)
 		}
-		h.Set(HeaderPSeq, strconv.FormatUint(rec.PSeq, 10))
 		ps.remember(src+"\x00"+seq, storedRecord{data: r.data, header: h, msgID: rec.MsgID(), seq: r.seq}, s.window)
 	}
 	return nil

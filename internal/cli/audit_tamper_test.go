@@ -164,7 +164,7 @@ func sealTrail(t *testing.T) *trail {
 				sm.header[k] = v
 			}
 		}
-		sm.part, _ = strconv.Atoi(m.Headers().Get(auditwriter.HeaderPartition))
+		sm.part, _ = strconv.Atoi(m.Subject()[strings.LastIndexByte(m.Subject(), '.')+1:])
 		if strings.HasPrefix(sm.subject, "escai.audit.checkpoint.") {
 			sm.ckpt = true
 		} else {
