@@ -38,11 +38,12 @@ bench: deps build
 ## fuzz: a short run of every fuzz target (FUZZTIME=30s by default)
 FUZZTIME ?= 30s
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./pkg/events
-	$(GO) test -run '^$$' -fuzz '^FuzzParseEventSubject$$' -fuzztime $(FUZZTIME) ./pkg/events
-	$(GO) test -run '^$$' -fuzz '^FuzzValidJSON$$' -fuzztime $(FUZZTIME) ./pkg/events
-	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./pkg/security/config
-	$(GO) test -run '^$$' -fuzz '^FuzzLoadDefinitions$$' -fuzztime $(FUZZTIME) ./internal/broker
+	@for pkg in $$($(GO) list ./...); do \
+	  for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$target ($$pkg)"; \
+	    $(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
 
 ## natscli: install the nats CLI used in the README examples
 natscli:

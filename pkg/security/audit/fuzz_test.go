@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"golang.org/x/mod/sumdb/note"
 )
 
 // FuzzDecodeRecord: DecodeRecord accepts only canonical bytes (decoding
@@ -264,6 +266,37 @@ func FuzzVerifierStream(f *testing.F) {
 		rep := v.Finish()
 		if rep.Finding != nil && !slices.Contains(Codes(), rep.Finding.Code) {
 			t.Fatalf("unknown code %q", rep.Finding.Code)
+		}
+	})
+}
+
+// FuzzParseSigner: a signing key comes from configuration
+// (ESCAI_AUDIT_SIGNING_KEY): never a panic, and a key that parses signs
+// notes its derived verifier key accepts.
+func FuzzParseSigner(f *testing.F) {
+	skey, _, err := note.GenerateKey(detRand(5), "escai")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(skey)
+	f.Add("PRIVATE+KEY+escai+00000000+AQ==")
+	f.Add("PRIVATE+KEY+a+b+c+d")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, s string) {
+		signer, vkey, err := ParseSigner(s)
+		if err != nil {
+			return
+		}
+		msg, err := note.Sign(&note.Note{Text: "x\n"}, signer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := note.NewVerifier(vkey)
+		if err != nil {
+			t.Fatalf("derived verifier key %q: %v", vkey, err)
+		}
+		if _, err := note.Open(msg, note.VerifierList(v)); err != nil {
+			t.Fatalf("a note signed by the parsed key does not verify with its verifier key: %v", err)
 		}
 	})
 }
