@@ -97,6 +97,12 @@ func runService(cmd *cobra.Command, name string, cf *configFlags, needsRedis boo
 	}
 	comp, err := start(ctx, p, js, rdb)
 	if err != nil {
+		if ctx.Err() != nil {
+			// Stopped while starting, e.g. an audit-writer standby waiting
+			// for the lease: a clean stop, not a failure.
+			p.log.Info("stopped before it started", zap.Error(err))
+			return nil
+		}
 		return err
 	}
 	admin := telemetry.NewAdmin(p.cfg.HTTPAddr, p.reg, p.log)
