@@ -147,7 +147,7 @@ func recordAccess(ctx context.Context, js jetstream.JetStream, kind, tenant stri
 	if _, err := rand.Read(id); err != nil {
 		return err
 	}
-	e := &events.Envelope{ID: kind + "-" + hex.EncodeToString(id), Tenant: tenant, AgentID: "escai-cli"}
+	e := &events.Envelope{ID: hex.EncodeToString(id), Tenant: tenant, AgentID: "escai-cli"} // the event id becomes "<kind>-<hex>"
 	se, err := events.NewSecurityEvent(kind, "escai-cli", e, report, time.Now())
 	if err != nil {
 		return err
