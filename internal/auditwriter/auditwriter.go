@@ -408,6 +408,18 @@ func (p *Processor) Process(ctx context.Context, in *stage.Message) ([]stage.Out
 		}
 		return []stage.Output{out}, nil
 	}
+	return []stage.Output{{
+		Subject: events.AuditSubject(part),
+		Data:    in.Data,
+		Header:  recordHeader(in, ev),
+		MsgID:   "audit:" + in.Stream + ":" + ev.Tenant + ":" + ev.AgentID + ":" + ev.ID,
+	}}, nil
+}
+
+// recordHeader is the header of every audit record, raw or sealed: what
+// the index is built from (indexBatch) and what a restore remembers
+// redeliveries by (the source position).
+func recordHeader(in *stage.Message, ev *events.Envelope) nats.Header {
 	h := nats.Header{}
 	h.Set(HeaderTenant, ev.Tenant)
 	h.Set(HeaderAgent, ev.AgentID)
@@ -416,12 +428,7 @@ func (p *Processor) Process(ctx context.Context, in *stage.Message) ([]stage.Out
 	h.Set(HeaderSourceSeq, strconv.FormatUint(in.Sequence, 10))
 	h.Set(HeaderEventTime, strconv.FormatInt(ev.Time.UnixMilli(), 10))
 	h.Set(HeaderEventType, ev.Type)
-	return []stage.Output{{
-		Subject: events.AuditSubject(part),
-		Data:    in.Data,
-		Header:  h,
-		MsgID:   "audit:" + in.Stream + ":" + ev.Tenant + ":" + ev.AgentID + ":" + ev.ID,
-	}}, nil
+	return h
 }
 
 // Commit indexes a batch of stored records in one Redis pipeline. Members

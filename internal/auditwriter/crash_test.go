@@ -104,11 +104,7 @@ func TestWriterKilledMidRoundStandbyTakesOver(t *testing.T) {
 		}
 		return nil
 	})
-	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if err := b.Drain(dctx); err != nil {
-		t.Fatal(err)
-	}
+	drain(t, b)
 	statsB := b.Sealer().Stats()
 	t.Logf("writer-a before the kill %+v; writer-b %+v", statsA, statsB)
 	if statsB.Restores == 0 || statsB.Records == 0 {

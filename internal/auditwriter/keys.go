@@ -77,6 +77,16 @@ func LoadKeyRing(ctx context.Context, js jetstream.JetStream, kek []byte) (*audi
 }
 
 func loadKeys(ctx context.Context, kv jetstream.KeyValue, ring *audit.KeyRing) error {
+	return eachWrappedKey(ctx, kv, func(id string, w *audit.WrappedKey) error {
+		if err := ring.Load(*w); err != nil {
+			return fmt.Errorf("auditwriter: key %s: %w", id, err)
+		}
+		return nil
+	})
+}
+
+// eachWrappedKey hands fn every entry of the key bucket, parsed.
+func eachWrappedKey(ctx context.Context, kv jetstream.KeyValue, fn func(id string, w *audit.WrappedKey) error) error {
 	lister, err := kv.ListKeys(ctx)
 	if err != nil {
 		return fmt.Errorf("auditwriter: list keys: %w", err)
@@ -93,8 +103,8 @@ func loadKeys(ctx context.Context, kv jetstream.KeyValue, ring *audit.KeyRing) e
 		if err != nil {
 			return fmt.Errorf("auditwriter: key %s: %w", id, err)
 		}
-		if err := ring.Load(*w); err != nil {
-			return fmt.Errorf("auditwriter: key %s: %w", id, err)
+		if err := fn(id, w); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -177,20 +187,12 @@ func TenantKeyIDs(ctx context.Context, js jetstream.JetStream, tenant string) ([
 	if err != nil {
 		return nil, fmt.Errorf("auditwriter: key bucket: %w", err)
 	}
-	lister, err := kv.ListKeys(ctx)
-	if err != nil {
-		return nil, err
-	}
 	var ids []string
-	for id := range lister.Keys() {
-		e, err := kv.Get(ctx, id)
-		if err != nil {
-			continue
-		}
-		w, err := audit.ParseWrappedKey(e.Value())
-		if err == nil && w.Tenant == tenant && !w.Shredded {
+	err = eachWrappedKey(ctx, kv, func(_ string, w *audit.WrappedKey) error {
+		if w.Tenant == tenant && !w.Shredded {
 			ids = append(ids, w.ID)
 		}
-	}
-	return ids, nil
+		return nil
+	})
+	return ids, err
 }

@@ -181,16 +181,30 @@ func TestWriterThatLostItsLeaseStops(t *testing.T) {
 	}
 	stored(t, outs[0])
 
-	// A notices at its next renewal; its next input cannot be sealed.
-	time.Sleep(time.Second)
-	outs, err = pa.Process(ctx, msg(2))
-	if err == nil {
+	// A notices at a renewal (every TTL/3); until then its inputs may still
+	// be stored, after B's records (the fence). Once it noticed, an input
+	// fails, it reports why, and nothing it is given is stored any more.
+	outcome := func(outs []stage.Output, err error) error {
+		if err != nil {
+			return err
+		}
 		select {
 		case <-outs[0].Future.Ok():
-			t.Fatal("a writer without the lease stored a record")
-		case <-outs[0].Future.Err():
+			return nil
+		case err := <-outs[0].Future.Err():
+			return err
 		case <-time.After(10 * time.Second):
 			t.Fatal("input neither stored nor failed")
+			return nil
+		}
+	}
+	next := 2
+	for deadline := time.Now().Add(10 * time.Second); ; next++ {
+		if outcome(pa.Process(ctx, msg(next))) != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the writer that lost its lease kept storing records for 10 s")
 		}
 	}
 	select {
@@ -200,6 +214,9 @@ func TestWriterThatLostItsLeaseStops(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("the writer that lost its lease did not report it")
+	}
+	if outcome(pa.Process(ctx, msg(next+1))) == nil {
+		t.Fatal("a writer without the lease stored a record")
 	}
 	select {
 	case err := <-b.Failed():

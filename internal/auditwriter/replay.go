@@ -77,7 +77,13 @@ func readAfter(ctx context.Context, js jetstream.JetStream, subject string, afte
 	if err != nil {
 		return nil, err
 	}
-	if last.Sequence <= after {
+	return readRange(ctx, js, subject, after, last.Sequence)
+}
+
+// readRange returns the messages stored on subject with stream sequences
+// in (after, upTo], in stream order; upTo must be a message of subject.
+func readRange(ctx context.Context, js jetstream.JetStream, subject string, after, upTo uint64) ([]storedMsg, error) {
+	if upTo <= after {
 		return nil, nil
 	}
 	cons, err := js.OrderedConsumer(ctx, events.StreamAudit, jetstream.OrderedConsumerConfig{
@@ -102,7 +108,7 @@ func readAfter(ctx context.Context, js jetstream.JetStream, subject string, afte
 			}
 			got++
 			out = append(out, storedMsg{data: append([]byte(nil), m.Data()...), header: m.Headers(), seq: meta.Sequence.Stream})
-			if meta.Sequence.Stream >= last.Sequence {
+			if meta.Sequence.Stream >= upTo {
 				return out, nil
 			}
 		}

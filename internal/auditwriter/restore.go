@@ -57,18 +57,11 @@ func (s *Sealer) restore(ctx context.Context, ps *partitionState) error {
 	if ok, err := s.restoreFromCheckpoint(ctx, ps, stream, last); ok || err != nil {
 		return err
 	}
-	var recs []storedMsg
-	err = ReplaySubject(ctx, s.js, subject, func(m jetstream.Msg, seq uint64) bool {
-		recs = append(recs, storedMsg{data: append([]byte(nil), m.Data()...), header: m.Headers(), seq: seq})
-		return seq < last.Sequence
-	}, nil)
+	recs, err := readRange(ctx, s.js, subject, 0, last.Sequence)
 	if err != nil {
-		return fmt.Errorf("auditwriter: restore partition %d: read %d records: %w", part, len(recs), err)
+		return fmt.Errorf("auditwriter: restore partition %d: %w", part, err)
 	}
-	raw := make([][]byte, len(recs))
-	for i, r := range recs {
-		raw[i] = r.data
-	}
+	raw := dataOf(recs)
 	app, err := audit.RestoreAppender(cfg, nil, raw)
 	if err != nil {
 		return fmt.Errorf("auditwriter: restore partition %d from %d records: %w", part, len(raw), err)
@@ -93,10 +86,7 @@ func (s *Sealer) catchUp(ps *partitionState) error {
 	if err != nil || len(recs) == 0 {
 		return err
 	}
-	raw := make([][]byte, len(recs))
-	for i, r := range recs {
-		raw[i] = r.data
-	}
+	raw := dataOf(recs)
 	if err := ps.app.Continue(raw); err != nil {
 		return err
 	}
@@ -111,6 +101,16 @@ type storedMsg struct {
 	data   []byte
 	header nats.Header
 	seq    uint64
+}
+
+// dataOf returns the records' bytes, what audit.RestoreAppender and
+// Appender.Continue take.
+func dataOf(recs []storedMsg) [][]byte {
+	raw := make([][]byte, len(recs))
+	for i, r := range recs {
+		raw[i] = r.data
+	}
+	return raw
 }
 
 // rememberStored remembers records read from the stream by their source
@@ -133,7 +133,7 @@ func (s *Sealer) rememberStored(ps *partitionState, recs []storedMsg) error {
 		for _, k := range []string{"Nats-Batch-Id", "Nats-Batch-Sequence", "Nats-Batch-Commit"} {
 			h.Del(k)
 		}
-		ps.remember(src+"\x00"+seq, storedRecord{data: r.data, header: h, msgID: rec.MsgID(), seq: r.seq}, s.window)
+		ps.remember(src+"\x00"+seq, storedRecord{data: r.data, header: h, seq: r.seq}, s.window)
 	}
 	return nil
 }
@@ -184,7 +184,7 @@ func (s *Sealer) restoreFromCheckpoint(ctx context.Context, ps *partitionState, 
 	if err != nil {
 		return false, fmt.Errorf("auditwriter: partition %d: %w", part, err)
 	}
-	recs, err := readAfter(ctx, s.js, events.AuditSubject(part), from-1)
+	recs, err := readRange(ctx, s.js, events.AuditSubject(part), from-1, last.Sequence)
 	if err != nil {
 		return false, fmt.Errorf("auditwriter: restore partition %d: %w", part, err)
 	}
@@ -203,10 +203,7 @@ func (s *Sealer) restoreFromCheckpoint(ctx context.Context, ps *partitionState, 
 	if start < 0 {
 		return false, fmt.Errorf("auditwriter: restore partition %d: record pseq %d (the checkpoint's last) not found from stream seq %d", part, sc.Size-1, from)
 	}
-	raw := make([][]byte, 0, len(recs)-start)
-	for _, r := range recs[start:] {
-		raw = append(raw, r.data)
-	}
+	raw := dataOf(recs[start:])
 	app, err := audit.RestoreAppender(s.appenderConfig(part, s.lease.gen), &sc.Checkpoint, raw)
 	if err != nil {
 		return false, fmt.Errorf("auditwriter: restore partition %d from its checkpoint of size %d: %w", part, sc.Size, err)

@@ -231,8 +231,7 @@ type partitionState struct {
 // storedRecord is a record the stream holds.
 type storedRecord struct {
 	data   []byte
-	header nats.Header // without Nats-Msg-Id
-	msgID  string
+	header nats.Header
 	seq    uint64
 }
 
@@ -424,14 +423,7 @@ func (s *Sealer) seal(_ context.Context, in *stage.Message, ev *events.Envelope,
 		return stage.Output{}, stage.Permanent(CodeAuditInvalidInput, "", err)
 	}
 	pos := in.Stream + "\x00" + strconv.FormatUint(in.Sequence, 10)
-	h := nats.Header{}
-	h.Set(HeaderTenant, ev.Tenant)
-	h.Set(HeaderAgent, ev.AgentID)
-	h.Set(HeaderEventID, ev.ID)
-	h.Set(HeaderSourceStream, in.Stream)
-	h.Set(HeaderSourceSeq, strconv.FormatUint(in.Sequence, 10))
-	h.Set(HeaderEventTime, strconv.FormatInt(ev.Time.UnixMilli(), 10))
-	h.Set(HeaderEventType, ev.Type)
+	h := recordHeader(in, ev)
 
 	s.start()
 	ps := s.partition(part)
@@ -468,7 +460,7 @@ func (s *Sealer) seal(_ context.Context, in *stage.Message, ev *events.Envelope,
 func storedOutput(part int, st storedRecord, dup bool) stage.Output {
 	f := newRecordFuture()
 	f.resolve(&nats.Msg{Subject: events.AuditSubject(part), Data: st.data, Header: cloneHeader(st.header)}, st.seq, dup)
-	return stage.Output{Subject: events.AuditSubject(part), Data: st.data, Header: cloneHeader(st.header), MsgID: st.msgID, Future: f}
+	return stage.Output{Subject: events.AuditSubject(part), Data: st.data, Header: cloneHeader(st.header), Future: f}
 }
 
 // remember keeps st for pos, forgetting the oldest entry beyond window.
@@ -574,7 +566,6 @@ type round struct {
 	pending []*pendingRecord
 	msgs    []*fencedMsg // every record, partition by partition, then the checkpoints
 	rec     []int        // pending[i]'s record is msgs[rec[i]]
-	ids     []string     // Msg-Id of pending[i]'s record
 	marks   map[int]audit.Mark
 	order   []int // partitions of the round, in publish order
 	err     error // the first publish error
@@ -608,7 +599,7 @@ func (s *Sealer) nextRound(inflight bool) *round {
 			}
 		}
 		if len(dead) > 0 {
-			err := p0err(dead)
+			err := deadInputErr(dead)
 			s.fail(dead, err)
 		}
 		if len(live) == 0 {
@@ -640,8 +631,8 @@ func (s *Sealer) nextRound(inflight bool) *round {
 	}
 }
 
-// p0err is the error the inputs of dead fail with.
-func p0err(dead []*pendingRecord) error {
+// deadInputErr is the error the inputs of dead fail with.
+func deadInputErr(dead []*pendingRecord) error {
 	for _, p := range dead {
 		if p.lastErr != nil {
 			return fmt.Errorf("auditwriter: record not stored after %d attempts: %w", p.attempts, p.lastErr)
@@ -658,7 +649,7 @@ const maxCommitAttempts = 4
 // first) and builds the messages: the records partition by partition,
 // then a checkpoint for every partition of the round that is due one.
 func (s *Sealer) sealRound(pending []*pendingRecord) (*round, error) {
-	r := &round{pending: pending, rec: make([]int, len(pending)), ids: make([]string, len(pending)), marks: map[int]audit.Mark{}}
+	r := &round{pending: pending, rec: make([]int, len(pending)), marks: map[int]audit.Mark{}}
 	byPart := map[int][]int{}
 	for i, p := range pending {
 		if _, ok := byPart[p.part]; !ok {
@@ -687,7 +678,6 @@ func (s *Sealer) sealRound(pending []*pendingRecord) (*round, error) {
 			// published twice, and a per-record id would only fill the
 			// broker's duplicate window (one entry per record).
 			h := pending[i].header // the committer's own; the runtime's Output has a copy
-			r.ids[i] = recs[j].MsgID()
 			r.rec[i] = len(r.msgs)
 			r.msgs = append(r.msgs, &fencedMsg{msg: &nats.Msg{Subject: subject, Data: recs[j].Bytes(), Header: h}})
 		}
@@ -837,7 +827,7 @@ func (s *Sealer) stored(r *round) {
 		// and its header becomes the stored record's (read-only from now).
 		h := m.msg.Header
 		h.Del(jetstream.ExpectedLastSeqHeader)
-		recs[i] = storedRecord{data: m.msg.Data, header: h, msgID: r.ids[i], seq: m.want}
+		recs[i] = storedRecord{data: m.msg.Data, header: h, seq: m.want}
 		ps := s.partition(p.part)
 		ps.mu.Lock()
 		ps.remember(p.pos, recs[i], s.window)

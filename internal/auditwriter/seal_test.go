@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
 	"github.com/escai-framework/escai/internal/auditwriter"
@@ -76,17 +77,8 @@ func TestSealedRecordsVerify(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			brokertest.WaitFor(t, 60*time.Second, func() error {
-				if got := rdb.ZCard(ctx, auditwriter.TenantIndexKey("acme")).Val(); got != n {
-					return fmt.Errorf("index holds %d of %d", got, n)
-				}
-				return nil
-			})
-			dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-			defer cancel()
-			if err := r.Drain(dctx); err != nil {
-				t.Fatal(err)
-			}
+			waitIndexed(t, rdb, "acme", n, 60*time.Second)
+			drain(t, r)
 			if got := rdb.HLen(ctx, auditwriter.EventIndexKey("acme")).Val(); got != n {
 				t.Fatalf("event index holds %d, want %d", got, n)
 			}
@@ -208,17 +200,8 @@ func TestWriterSealing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	brokertest.WaitFor(t, 60*time.Second, func() error {
-		if got := rdb.ZCard(ctx, auditwriter.TenantIndexKey("acme")).Val(); got != n {
-			return fmt.Errorf("index holds %d of %d", got, n)
-		}
-		return nil
-	})
-	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if err := w.Drain(dctx); err != nil {
-		t.Fatal(err)
-	}
+	waitIndexed(t, rdb, "acme", n, 60*time.Second)
+	drain(t, w)
 	// Drain anchored every partition's tail with a checkpoint (Flush).
 	for part := range sealPartitions {
 		recs, cps := len(readSubject(t, js, events.AuditSubject(part))), len(readSubject(t, js, auditwriter.CheckpointSubject(part)))
@@ -394,18 +377,11 @@ func TestSealerRestart(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		brokertest.WaitFor(t, 60*time.Second, func() error {
-			if got := rdb.ZCard(ctx, auditwriter.TenantIndexKey("acme")).Val(); got != int64(total) {
-				return fmt.Errorf("index holds %d of %d", got, total)
-			}
-			return nil
-		})
-		dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		waitIndexed(t, rdb, "acme", int64(total), 60*time.Second)
+		drain(t, r)
+		fctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
-		if err := r.Drain(dctx); err != nil {
-			t.Fatal(err)
-		}
-		if err := sealer.Flush(dctx); err != nil {
+		if err := sealer.Flush(fctx); err != nil {
 			t.Fatal(err)
 		}
 		return sealer, p
@@ -463,4 +439,25 @@ func TestSealerRestart(t *testing.T) {
 	// verifyAudit checks a clean report per partition (genesis required,
 	// MACs with the integrity key), 200 records in all, one per event.
 	verifyAudit(t, js, b.Keys(), ring, "escai", sealPartitions, true, want)
+}
+
+// waitIndexed waits until the tenant's time index holds n records.
+func waitIndexed(t *testing.T, rdb *redis.Client, tenant string, n int64, within time.Duration) {
+	t.Helper()
+	brokertest.WaitFor(t, within, func() error {
+		if got := rdb.ZCard(context.Background(), auditwriter.TenantIndexKey(tenant)).Val(); got != n {
+			return fmt.Errorf("index holds %d of %d", got, n)
+		}
+		return nil
+	})
+}
+
+// drain drains d (a runner or a writer) within 30 s, failing the test on error.
+func drain(t *testing.T, d interface{ Drain(context.Context) error }) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := d.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
 }

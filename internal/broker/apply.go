@@ -336,7 +336,7 @@ func applyConsumer(ctx context.Context, st jetstream.Stream, streamCfg jetstream
 	lookup := func(ctx context.Context) (jetstream.Consumer, error) { return st.Consumer(ctx, name) }
 	c, err := retryTransient(ctx, lookup)
 	if errors.Is(err, jetstream.ErrConsumerNotFound) {
-		c, err = retryTransient(ctx, func(ctx context.Context) (jetstream.Consumer, error) {
+		_, err = retryTransient(ctx, func(ctx context.Context) (jetstream.Consumer, error) {
 			return st.CreateConsumer(ctx, want)
 		})
 		if err == nil {

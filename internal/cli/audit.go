@@ -164,11 +164,11 @@ func newAuditVerify() *cobra.Command {
 		progress := verifyProgress(cmd.ErrOrStderr())
 		for _, p := range s.partitions() {
 			origin := audit.Origin(s.logName, uint32(p))
-			rep, err := verifyPartition(ctx, s.js, audit.VerifierConfig{
+			rep, _, err := verifyPartition(ctx, s.js, audit.VerifierConfig{
 				Origin: origin, Partition: uint32(p), Trusted: s.trusted,
 				IntegrityKey: s.keys.Integrity, Keys: ring, RequireGenesis: true,
 				TrustedState: states[origin],
-			}, progress)
+			}, progress, nil)
 			if err != nil {
 				return err
 			}
@@ -212,10 +212,14 @@ func readTrustedStates(file string, trusted note.Verifiers) (map[string][]byte, 
 	return states, nil
 }
 
-func verifyPartition(ctx context.Context, js jetstream.JetStream, cfg audit.VerifierConfig, progress func(int, uint64)) (*audit.Report, error) {
+// verifyPartition replays one partition into a Verifier built from cfg
+// and returns its report. onRecord, when set, sees every record fed
+// (escai audit prove looks for its event there); with cfg.KeepTree the
+// Verifier's tree is returned too.
+func verifyPartition(ctx context.Context, js jetstream.JetStream, cfg audit.VerifierConfig, progress func(int, uint64), onRecord func(data []byte)) (*audit.Report, *audit.Tree, error) {
 	v, err := audit.NewVerifier(cfg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	p := int(cfg.Partition)
 	// Checkpoints first, oldest first, then the records: the Verifier
@@ -233,11 +237,13 @@ func verifyPartition(ctx context.Context, js jetstream.JetStream, cfg audit.Veri
 		return v.AddCheckpoint(*e, seq) == nil
 	}, nil)
 	if err != nil {
-		return nil, fmt.Errorf("partition %d: checkpoints: %w", p, err)
+		return nil, nil, fmt.Errorf("partition %d: checkpoints: %w", p, err)
 	}
 	if bad == nil && v.Finding() == nil {
 		err = auditwriter.ReplaySubject(ctx, js, events.AuditSubject(p), func(m jetstream.Msg, seq uint64) bool {
-			v.Feed(m.Data(), seq)
+			if v.Feed(m.Data(), seq) == nil && onRecord != nil {
+				onRecord(m.Data())
+			}
 			return true
 		}, func(seen uint64) {
 			if progress != nil {
@@ -245,14 +251,14 @@ func verifyPartition(ctx context.Context, js jetstream.JetStream, cfg audit.Veri
 			}
 		})
 		if err != nil {
-			return nil, fmt.Errorf("partition %d: %w", p, err)
+			return nil, nil, fmt.Errorf("partition %d: %w", p, err)
 		}
 	}
 	rep := v.Finish()
 	if bad != nil && rep.Finding == nil {
 		rep.Status, rep.Finding = "FAILED", bad
 	}
-	return rep, nil
+	return rep, v.Tree(), nil
 }
 
 // newAuditCheckpointExport writes the newest signed checkpoint of every

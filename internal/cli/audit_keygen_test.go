@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -71,7 +72,7 @@ func TestAuditSigningKeyFromConfig(t *testing.T) {
 	}
 	brokertest.WaitFor(t, 30*time.Second, func() error {
 		if n := rdb.ZCard(ctx, auditwriter.TenantIndexKey("acme")).Val(); n != 10 {
-			return os.ErrNotExist
+			return fmt.Errorf("index holds %d of 10", n)
 		}
 		return nil
 	})

@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/cobra"
 
 	"github.com/escai-framework/escai/internal/auditwriter"
@@ -81,62 +80,42 @@ func newAuditProve() *cobra.Command {
 // provePartition replays partition p with the tree kept and returns the
 // proof of the event's record, nil when the partition does not hold it.
 func provePartition(cmd *cobra.Command, s *auditSession, p int, eventID, tenant, agent string) (*audit.Proof, error) {
-	ctx := cmd.Context()
 	origin := audit.Origin(s.logName, uint32(p))
-	v, err := audit.NewVerifier(audit.VerifierConfig{
+	var record []byte
+	var pseq uint64
+	rep, tree, err := verifyPartition(cmd.Context(), s.js, audit.VerifierConfig{
 		Origin: origin, Partition: uint32(p), Trusted: s.trusted,
 		IntegrityKey: s.keys.Integrity, RequireGenesis: true, KeepTree: true,
+	}, nil, func(data []byte) {
+		if record != nil {
+			return
+		}
+		if r, err := audit.DecodeRecord(data); err == nil && r.EventID == eventID &&
+			(tenant == "" || r.Tenant == tenant) && (agent == "" || r.Agent == agent) {
+			record, pseq = append([]byte(nil), data...), r.PSeq
+		}
 	})
 	if err != nil {
 		return nil, err
 	}
-	var newest *audit.SignedCheckpoint
-	err = auditwriter.ReplaySubject(ctx, s.js, auditwriter.CheckpointSubject(p), func(m jetstream.Msg, seq uint64) bool {
-		e, err := audit.ParseCheckpointEntry(m.Data())
-		if err != nil {
-			return true
-		}
-		if v.AddCheckpoint(*e, seq) != nil {
-			return false
-		}
-		if sc, err := audit.OpenCheckpoint(e.Note, s.trusted); err == nil && (newest == nil || sc.Size > newest.Size) {
-			newest = sc
-		}
-		return true
-	}, nil)
-	if err != nil {
-		return nil, fmt.Errorf("partition %d: checkpoints: %w", p, err)
-	}
-	var record []byte
-	var pseq uint64
-	err = auditwriter.ReplaySubject(ctx, s.js, events.AuditSubject(p), func(m jetstream.Msg, seq uint64) bool {
-		if v.Feed(m.Data(), seq) != nil {
-			return false
-		}
-		if record == nil {
-			if r, err := audit.DecodeRecord(m.Data()); err == nil && r.EventID == eventID &&
-				(tenant == "" || r.Tenant == tenant) && (agent == "" || r.Agent == agent) {
-				record, pseq = append([]byte(nil), m.Data()...), r.PSeq
-			}
-		}
-		return true
-	}, nil)
-	if err != nil {
-		return nil, fmt.Errorf("partition %d: %w", p, err)
-	}
-	rep := v.Finish()
-	if rep.Finding != nil {
+	if f := rep.Finding; f != nil {
 		// A proof from a log that does not verify would prove nothing.
-		f := rep.Finding
 		return nil, &ExitError{Code: 1, Err: fmt.Errorf("partition %d does not verify: %s at pseq %d (stream seq %d): %s", p, f.Code, f.PSeq, f.StreamSeq, f.Detail)}
 	}
 	if record == nil {
 		return nil, nil
 	}
+	var newest *audit.SignedCheckpoint
+	if rep.Checkpoint != nil {
+		newest, err = audit.OpenCheckpoint([]byte(rep.Checkpoint.Note), s.trusted)
+		if err != nil {
+			return nil, err
+		}
+	}
 	if newest == nil || newest.Size <= pseq {
 		return nil, &ExitError{Code: 1, Err: fmt.Errorf("event %q is %s pseq %d, which no signed checkpoint covers yet", eventID, origin, pseq)}
 	}
-	proof, err := v.Tree().Prove(pseq, newest)
+	proof, err := tree.Prove(pseq, newest)
 	if err != nil {
 		return nil, err
 	}

@@ -59,7 +59,7 @@ func TestValidIdentifier(t *testing.T) {
 // TestValidIdentifierAllocs keeps the per-event identifier check free.
 func TestValidIdentifierAllocs(t *testing.T) {
 	s := strings.Repeat("a-1_", 16)
-	if n := testing.AllocsPerRun(100, func() { ValidIdentifier(s) }); n != 0 {
+	if n := testing.AllocsPerRun(100, func() { _ = ValidIdentifier(s) }); n != 0 {
 		t.Fatalf("ValidIdentifier allocates %v times", n)
 	}
 	if n := testing.AllocsPerRun(100, func() { _ = CheckIdentifier("tenant", s) }); n != 0 {

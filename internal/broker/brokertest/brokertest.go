@@ -187,6 +187,13 @@ func JetStream(t testing.TB, nc *nats.Conn) jetstream.JetStream {
 // files' single-node values), failing the test on any error.
 func Apply(t testing.TB, js jetstream.JetStream) {
 	t.Helper()
+	ApplyTenant(t, js)
+}
+
+// ApplyTenant applies every stream definition, then creates the clean
+// stream of each tenant (ESCAI_CLEAN_<tenant>) with its consumers.
+func ApplyTenant(t testing.TB, js jetstream.JetStream, tenants ...string) {
+	t.Helper()
 	defs, err := broker.LoadDefinitions(streams.FS)
 	if err != nil {
 		t.Fatalf("brokertest: %v", err)
@@ -196,19 +203,6 @@ func Apply(t testing.TB, js jetstream.JetStream) {
 	if _, err := defs.Apply(ctx, js, broker.Overrides{}); err != nil {
 		t.Fatalf("brokertest: apply streams: %v", err)
 	}
-}
-
-// ApplyTenant applies every stream definition, then creates the clean
-// stream of each tenant (ESCAI_CLEAN_<tenant>) with its consumers.
-func ApplyTenant(t testing.TB, js jetstream.JetStream, tenants ...string) {
-	t.Helper()
-	Apply(t, js)
-	defs, err := broker.LoadDefinitions(streams.FS)
-	if err != nil {
-		t.Fatalf("brokertest: %v", err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
 	for _, tenant := range tenants {
 		if _, err := defs.EnsureTenant(ctx, js, tenant, broker.Overrides{}); err != nil {
 			t.Fatalf("brokertest: tenant %s: %v", tenant, err)

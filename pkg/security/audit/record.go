@@ -209,14 +209,6 @@ func putByte(dst []byte, v byte) []byte {
 	return append(dst, v)
 }
 
-// headerSize is the length of the canonical header of h.
-func headerSize(h *Header) int {
-	return len(leafTag) + 16*4 + // tag and sixteen length prefixes
-		1 + len(h.Origin) + 8 + 8 + 8 + len(h.WriterID) + 8 +
-		len(h.EventID) + len(h.Tenant) + len(h.Agent) + len(h.EventType) + len(h.Actor) +
-		1 + len(h.KeyID) + len(h.Nonce) + HashSize
-}
-
 // appendHeader appends the canonical header of h: the canonical encoding
 // without its last field, the body. The order and the framing are the
 // record format; they MUST NEVER CHANGE (see the package documentation).

@@ -70,16 +70,15 @@ type Verifier struct {
 	finding *Finding
 	done    bool
 
-	cps        map[uint64]*SignedCheckpoint // accepted (and trusted) by size
-	newest     *SignedCheckpoint            // largest presented via AddCheckpoint
-	newestSeq  uint64
-	trusted    *SignedCheckpoint
-	rootsOK    int
-	presented  map[uint64]bool // sizes the log presented
-	proofsOK   int
-	unchecked  int
-	lastGood   uint64 // size of the last checkpoint the replay matched (or the anchor)
-	lastGoodAt uint64 // its stream seq
+	cps       map[uint64]*SignedCheckpoint // accepted (and trusted) by size
+	newest    *SignedCheckpoint            // largest presented via AddCheckpoint
+	newestSeq uint64
+	trusted   *SignedCheckpoint
+	rootsOK   int
+	presented map[uint64]bool // sizes the log presented
+	proofsOK  int
+	unchecked int
+	lastGood  uint64 // size of the last checkpoint the replay matched (or the anchor)
 
 	started   bool
 	start     uint64 // the tree resumes at this size (anchor), 0 from genesis

@@ -145,13 +145,6 @@ func (c *Counts) add(t string, n int) {
 	(*c)[t] += n
 }
 
-// merge adds every count of o to c.
-func (c *Counts) merge(o Counts) {
-	for t, n := range o {
-		c.add(t, n)
-	}
-}
-
 // Status is the value of the escaipii extension attribute that
 // MaskEnvelope writes: {"status":"scanned","counts":{"EMAIL":2}}.
 type Status struct {

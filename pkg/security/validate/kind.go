@@ -450,16 +450,6 @@ var defaultKeys = map[string]keyEntry{
 	"caption":      {KindText, KindText},
 }
 
-// keyPrefixes are the key patterns ending in "*" in defaultKeys, matched
-// by prefix on the normalised key.
-var defaultKeyPrefixes = []struct {
-	prefix string
-	e      keyEntry
-}{
-	{"http.request.header.", keyEntry{KindHeader, KindHeader}},
-	{"http.response.header.", keyEntry{KindHeader, KindHeader}},
-}
-
 // containerKeys name the parent of a tool name: {"function":{"name":…}}.
 var nameParents = map[string]bool{
 	"function": true, "tool": true, "toolcall": true, "tooluse": true, "functioncall": true,

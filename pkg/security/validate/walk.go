@@ -47,13 +47,6 @@ type doc struct {
 // maxEmbedded bounds JSON-in-a-string-in-JSON nesting.
 const maxEmbedded = 2
 
-type walkErr int
-
-const (
-	walkOK walkErr = iota
-	walkStop
-)
-
 // walk checks the JSON value in data, found at the current c.path, whose
 // own kind (from its key) is given by entry/mapped, with the enclosing
 // inherited kind inherit.
