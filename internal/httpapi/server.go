@@ -5,11 +5,10 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
-	"sync"
 	"time"
 
+	"github.com/escai-framework/escai/internal/httpserve"
 	"go.uber.org/zap"
 )
 
@@ -70,9 +69,7 @@ type Server struct {
 	cfg ServerConfig
 	log *zap.Logger
 
-	mu     sync.Mutex
-	srv    *http.Server
-	served chan struct{}
+	run httpserve.Server
 }
 
 // NewServer validates cfg; nothing listens until Start.
@@ -106,15 +103,6 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 // address it listens on (the port, when Addr's was 0). A Server starts at
 // most once.
 func (s *Server) Start() (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.srv != nil {
-		return "", errors.New("httpapi: server already started")
-	}
-	ln, err := net.Listen("tcp", s.cfg.Addr)
-	if err != nil {
-		return "", fmt.Errorf("httpapi: listen: %w", err)
-	}
 	srv := &http.Server{
 		Handler:           s.cfg.Handler,
 		TLSConfig:         s.cfg.TLS,
@@ -126,23 +114,20 @@ func (s *Server) Start() (string, error) {
 		// TLS handshake failures and the like; never request contents.
 		ErrorLog: zap.NewStdLog(s.log),
 	}
-	served := make(chan struct{})
-	s.srv, s.served = srv, served
 	tlsOn := s.cfg.TLS != nil
-	go func() {
-		defer close(served)
-		var err error
-		if tlsOn {
-			// Certificates come from TLSConfig; ServeTLS also enables HTTP/2.
-			err = srv.ServeTLS(ln, "", "")
-		} else {
-			err = srv.Serve(ln)
-		}
-		if !errors.Is(err, http.ErrServerClosed) {
-			s.log.Error("HTTP server stopped", zap.Error(err))
-		}
-	}()
-	addr := ln.Addr().String()
+	serve := httpserve.Serve
+	if tlsOn {
+		serve = httpserve.ServeTLS
+	}
+	addr, err := s.run.Start(s.cfg.Addr, srv, serve, func(err error) {
+		s.log.Error("HTTP server stopped", zap.Error(err))
+	})
+	if errors.Is(err, httpserve.ErrStarted) {
+		return "", errors.New("httpapi: server already started")
+	}
+	if err != nil {
+		return "", fmt.Errorf("httpapi: listen: %w", err)
+	}
 	if tlsOn {
 		s.log.Info("HTTPS listening", zap.String("addr", addr), zap.String("min_tls", "1.3"))
 	} else {
@@ -156,18 +141,10 @@ func (s *Server) Start() (string, error) {
 // It returns once the serving goroutine has exited; a Server never started
 // does nothing.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.mu.Lock()
-	srv, served := s.srv, s.served
-	s.mu.Unlock()
-	if srv == nil {
+	if !s.run.Started() {
 		return nil
 	}
-	err := srv.Shutdown(ctx)
-	if err != nil {
-		err = errors.Join(err, srv.Close())
-	}
-	<-served
-	if err != nil {
+	if err := s.run.Shutdown(ctx); err != nil {
 		return fmt.Errorf("httpapi: shutdown: %w", err)
 	}
 	s.log.Info("HTTP server stopped")

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/escai-framework/escai/internal/httpserve"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.uber.org/zap"
@@ -52,8 +52,7 @@ type Admin struct {
 	mu      sync.Mutex
 	checks  []namedCheck
 	failing map[string]bool // last outcome per check, to log changes only
-	srv     *http.Server
-	served  chan struct{} // closed when Serve has returned
+	run     httpserve.Server
 }
 
 type namedCheck struct {
@@ -140,15 +139,6 @@ func (a *Admin) Handler() http.Handler { return a.handler }
 // which tells the caller the port when the configured one was 0. An Admin
 // starts at most once.
 func (a *Admin) Start() (string, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.srv != nil {
-		return "", errors.New("telemetry: admin server already started")
-	}
-	ln, err := net.Listen("tcp", a.addr)
-	if err != nil {
-		return "", fmt.Errorf("telemetry: admin server: %w", err)
-	}
 	srv := &http.Server{
 		Handler: a.handler,
 		// Slow or idle clients must not hold connections: the admin port is
@@ -160,15 +150,15 @@ func (a *Admin) Start() (string, error) {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          zap.NewStdLog(a.log),
 	}
-	served := make(chan struct{})
-	a.srv, a.served = srv, served
-	go func() {
-		defer close(served)
-		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			a.log.Error("admin server stopped", zap.Error(err))
-		}
-	}()
-	addr := ln.Addr().String()
+	addr, err := a.run.Start(a.addr, srv, httpserve.Serve, func(err error) {
+		a.log.Error("admin server stopped", zap.Error(err))
+	})
+	if errors.Is(err, httpserve.ErrStarted) {
+		return "", errors.New("telemetry: admin server already started")
+	}
+	if err != nil {
+		return "", fmt.Errorf("telemetry: admin server: %w", err)
+	}
 	a.log.Info("admin server listening", zap.String("addr", addr))
 	return addr, nil
 }
@@ -177,19 +167,7 @@ func (a *Admin) Start() (string, error) {
 // ctx ends, then closes whatever is left. It returns once the serving
 // goroutine has exited. Shutdown of an Admin never started does nothing.
 func (a *Admin) Shutdown(ctx context.Context) error {
-	a.mu.Lock()
-	srv, served := a.srv, a.served
-	a.mu.Unlock()
-	if srv == nil {
-		return nil
-	}
-	err := srv.Shutdown(ctx)
-	if err != nil {
-		// Requests outlived ctx: cut them off rather than leak them.
-		err = errors.Join(err, srv.Close())
-	}
-	<-served
-	if err != nil {
+	if err := a.run.Shutdown(ctx); err != nil {
 		return fmt.Errorf("telemetry: admin server shutdown: %w", err)
 	}
 	return nil
