@@ -16,7 +16,8 @@
 // applies it through the lookup function it passes to Load (wrapping
 // os.LookupEnv) rather than by setting Config.Profile afterwards.
 //
-// The package imports only the standard library; its only I/O is the lookup
+// The package imports the standard library and golang.org/x/mod/sumdb/note
+// (to check ESCAI_AUDIT_SIGNING_KEY); its only I/O is the lookup
 // function and FileReader given to Load.
 //
 // # Profiles
