@@ -323,6 +323,10 @@ func (h *ingestHandler) judge(ctx context.Context, claims *auth.Claims, line []b
 	case errors.As(err, &pe):
 		j := h.rejected(subject, line, pe, detailOf(pe))
 		j.result.ID = ev.ID
+		// What the processor reports beside the rejection (the
+		// escai.security.validation event of the threats that caused it)
+		// is stored as on the NATS path.
+		j.outs = append(j.outs, pe.Also...)
 		return j, nil
 	default:
 		return judged{}, err
