@@ -12,12 +12,15 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/escai-framework/escai/internal/auditwriter"
 	"github.com/escai-framework/escai/internal/broker/brokertest"
@@ -203,5 +206,78 @@ func TestHTTPBatchThroughPipeline(t *testing.T) {
 	}
 	if got := h.msgs(events.StreamSecurity); got != security {
 		t.Fatalf("security reports: %d after the retry, %d before", got, security)
+	}
+}
+
+// TestForgedIdentifiersNeverMakeSubjects: identifiers built to escape
+// their subject token (dots, wildcards, spaces, control characters, upper
+// case) sent over HTTPS and over NATS are refused, and afterwards every
+// subject stored in any stream is made of well-formed tokens only.
+func TestForgedIdentifiersNeverMakeSubjects(t *testing.T) {
+	h := newHarness(t)
+	p, err := pipeline.Start(context.Background(), h.env, func(name string) (*nats.Conn, error) { return h.srv.Connect(nats.Name(name)) }, h.rdb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer drain(t, p)
+	hi := startHTTPIngest(t, h)
+
+	event := func(id, tenant, agent, session, typ string) []byte {
+		return fmt.Appendf(nil, `{"specversion":"1.0","id":%q,"source":"urn:a","type":%q,"time":"2026-12-04T10:00:00Z","tenant":%q,"agentid":%q,"sessionid":%q,"data":{}}`,
+			id, typ, tenant, agent, session)
+	}
+	forged := [][]byte{
+		event("f1", "acme.evil", "agent-1", "s1", "escai.tool.call"),
+		event("f2", "acme", "agent-1.evil", "s1", "escai.tool.call"),
+		event("f3", "acme", "*", "s1", "escai.tool.call"),
+		event("f4", "acme", ">", "s1", "escai.tool.call"),
+		event("f5", "acme", "agent 1", "s1", "escai.tool.call"),
+		event("f6", "acme", "agent-1\u0000", "s1", "escai.tool.call"),
+		event("f7", "acme", "Agent-1", "s1", "escai.tool.call"),
+		event("f8", "acme", "agent-1", "s1.evil.>", "escai.tool.call"),
+		event("f9", "acme", "agent-1", "s1", "escai.tool.*.evil"),
+		event("f10", "acme", "agent-1", "s1", "escai.tool..call"),
+	}
+	body := bytes.Join(forged, []byte("\n"))
+	status, out := hi.post("application/x-ndjson", hi.token("agent-1"), body)
+	if status != http.StatusOK || out.Accepted != 0 || out.Rejected != len(forged) {
+		t.Fatalf("status %d, %+v", status, out)
+	}
+	for _, f := range forged {
+		if _, err := h.js.Publish(context.Background(), "escai.in.acme.agent-1.tool.call", f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	brokertest.WaitFor(t, 30*time.Second, func() error {
+		if got := h.msgs(events.StreamRejected); got != uint64(2*len(forged)) {
+			return fmt.Errorf("%d rejected", got)
+		}
+		return nil
+	})
+
+	token := regexp.MustCompile(`^[a-z0-9_][a-z0-9_-]*$`)
+	names := h.js.StreamNames(context.Background())
+	for name := range names.Name() {
+		s, err := h.js.Stream(context.Background(), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := s.Info(context.Background(), jetstream.WithSubjectFilter(">"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for subj := range info.State.Subjects {
+			for tok := range strings.SplitSeq(subj, ".") {
+				if !token.MatchString(tok) && !strings.HasPrefix(subj, "$KV.") {
+					t.Errorf("stream %s holds subject %q (token %q)", name, subj, tok)
+				}
+			}
+			if strings.Contains(subj, "evil") {
+				t.Errorf("stream %s holds forged subject %q", name, subj)
+			}
+		}
+	}
+	if err := names.Err(); err != nil {
+		t.Fatal(err)
 	}
 }
