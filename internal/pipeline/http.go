@@ -59,6 +59,7 @@ func (e *Env) StartHTTPIngest(ctx context.Context, js jetstream.JetStream) (*HTT
 		Processor:  e.IngestProcessor(true),
 		Verifier:   verifier,
 		Limits:     e.Limits(),
+		MaxBatch:   c.IngestHTTPMaxBatch,
 		RateLimit:  e.RateLimiter().Allow,
 		Registerer: e.Registerer,
 		Logger:     e.Log,

@@ -122,8 +122,9 @@ func NewMasker(cfg *config.Config) (*pii.Masker, error) {
 }
 
 // NewValidator builds the field-aware validator from configuration: the
-// level, the event limits, and the custom rules file, compiled now so a bad
-// file fails start-up with its line and reason.
+// level, the event limits, and the policy file (custom rules, field kinds,
+// allowed roots, value limits), compiled now so a bad file fails start-up
+// with its line and reason.
 func NewValidator(cfg *config.Config) (*validate.Validator, error) {
 	vc := validate.DefaultConfig(cfg.ValidationLevel)
 	vc.Limits.MaxEventBytes = cfg.MaxEventBytes
@@ -134,9 +135,11 @@ func NewValidator(cfg *config.Config) (*validate.Validator, error) {
 			return nil, fmt.Errorf("validation rules: %w", err)
 		}
 		defer f.Close()
-		if vc.Rules, err = validate.LoadRules(f, cfg.ValidationRulesFile); err != nil {
+		policy, err := validate.LoadPolicy(f, cfg.ValidationRulesFile)
+		if err != nil {
 			return nil, err
 		}
+		policy.ApplyTo(&vc)
 	}
 	return validate.New(vc)
 }

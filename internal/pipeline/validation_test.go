@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +16,8 @@ import (
 	"github.com/escai-framework/escai/internal/broker/brokertest"
 	"github.com/escai-framework/escai/internal/pipeline"
 	"github.com/escai-framework/escai/pkg/events"
+	"github.com/escai-framework/escai/pkg/security/config"
+	"github.com/escai-framework/escai/pkg/security/validate"
 )
 
 func withData(id, data string) []byte {
@@ -113,4 +118,43 @@ func (h *harness) msgsOr0(stream string) uint64 {
 		h.t.Fatalf("stream %s: %v", stream, err)
 	}
 	return s.CachedInfo().State.Msgs
+}
+
+// TestValidatorFromConfiguration: the policy file named by
+// ESCAI_VALIDATION_RULES_FILE reaches the validator ingest uses (field
+// kinds, allowed roots, value limits and rules), and a bad one fails with
+// its line.
+func TestValidatorFromConfiguration(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	policy := filepath.Join(dir, "policy.yaml")
+	write := func(s string) {
+		if err := os.WriteFile(policy, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("fields:\n  keys: {ticket_ref: identifier}\nallowed_roots: [/srv/app]\nlimits: {max_object_keys: 3}\n" +
+		"rules:\n  - {id: sku, field: data.arguments.sku, allow: '[A-Z0-9-]+'}\n")
+	cfg := config.Default(config.ProfileTesting)
+	cfg.ValidationRulesFile = policy
+	v, err := pipeline.NewValidator(&cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for field, value := range map[string]string{
+		"data.arguments.ticket_ref": "T 1",
+		"data.arguments.path":       "/etc/app.conf",
+		"data.arguments.sku":        "ab",
+	} {
+		if r := v.CheckField(field, value); r.Verdict != validate.VerdictRejected {
+			t.Errorf("%s=%q: %s, want rejected by the policy", field, value, r.Verdict)
+		}
+	}
+	if r := v.CheckJSON("data", []byte(`{"a":1,"b":2,"c":3,"d":4}`)); r.Verdict != validate.VerdictRejected {
+		t.Errorf("4 keys over a limit of 3: %s", r.Verdict)
+	}
+	write("fields:\n  keys:\n    where: sequel\n")
+	if _, err := pipeline.NewValidator(&cfg); err == nil || !strings.Contains(err.Error(), "policy.yaml:3:") {
+		t.Errorf("bad policy: %v, want an error naming line 3", err)
+	}
 }

@@ -268,7 +268,10 @@ type Config struct {
 	// JWKSFile (ESCAI_JWKS_FILE) or JWKSURL (ESCAI_JWKS_URL), and tokens
 	// must carry JWTIssuer (ESCAI_JWT_ISSUER) and JWTAudience
 	// (ESCAI_JWT_AUDIENCE, default escai-ingest).
-	IngestHTTPAddr         string
+	IngestHTTPAddr string
+	// IngestHTTPMaxBatch bounds the events of one NDJSON request
+	// (ESCAI_INGEST_HTTP_MAX_BATCH, default 1000); a larger one gets 413.
+	IngestHTTPMaxBatch     int
 	JWKSFile, JWKSURL      string
 	JWTIssuer, JWTAudience string
 
@@ -319,6 +322,7 @@ func Default(p Profile) Config {
 		RateAgent:          5000,
 		RateAgentBurst:     10000,
 		JWTAudience:        "escai-ingest",
+		IngestHTTPMaxBatch: 1000,
 	}
 	switch p {
 	case ProfileDevelopment:

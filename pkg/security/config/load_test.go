@@ -239,6 +239,7 @@ func TestEveryVariableIsRead(t *testing.T) {
 		"ESCAI_PII_ALLOW":             "support@acme.example",
 		"ESCAI_PII_EXCLUDE":           "tool_args.sql",
 		"ESCAI_INGEST_HTTP_ADDR":      ":8443",
+		"ESCAI_INGEST_HTTP_MAX_BATCH": "50",
 		"ESCAI_JWKS_FILE":             "/jwks.json",
 		"ESCAI_JWKS_URL":              "https://auth/jwks",
 		"ESCAI_JWT_ISSUER":            "https://auth",
@@ -280,7 +281,7 @@ func TestEveryVariableIsRead(t *testing.T) {
 		RateTenant: 11, RateTenantBurst: 12, RateAgent: 13, RateAgentBurst: 14,
 		ValidationRulesFile: "/rules.yaml", PIIPatternsFile: "/patterns.yaml",
 		PIIStrategies: "EMAIL=hash", PIIAllow: "support@acme.example", PIIExclude: "tool_args.sql",
-		IngestHTTPAddr: ":8443", JWKSFile: "/jwks.json", JWKSURL: "https://auth/jwks",
+		IngestHTTPAddr: ":8443", IngestHTTPMaxBatch: 50, JWKSFile: "/jwks.json", JWKSURL: "https://auth/jwks",
 		JWTIssuer: "https://auth", JWTAudience: "ingest", AuditSigningKey: Secret(testSigningKey), AuditKEK: Secret(bytes.Repeat([]byte{0xab}, 32)),
 	}
 	cfg.keyLoaded, cfg.keyWeak = nil, ""

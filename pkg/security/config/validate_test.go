@@ -19,7 +19,7 @@ func TestDefaults(t *testing.T) {
 		LogLevel: "info", StreamReplicas: 1, StageBatch: 256, StageWorkers: 4, MaxAckPending: 8192,
 		MaxEventBytes: 262144, MaxEventDepth: 32, AuditPartitions: 16, DataDir: "./data", AuditTenantKeys: true,
 		RateTenant: 50000, RateTenantBurst: 100000, RateAgent: 5000, RateAgentBurst: 10000,
-		JWTAudience: "escai-ingest",
+		JWTAudience: "escai-ingest", IngestHTTPMaxBatch: 1000,
 	}
 	with := func(f func(*Config)) Config {
 		c := common

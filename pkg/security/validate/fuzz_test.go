@@ -74,8 +74,8 @@ func FuzzPercentDecode(f *testing.F) {
 	})
 }
 
-// FuzzLoadRules: the loader never panics, its errors are RuleErrors, and
-// whatever it accepts New accepts too.
+// FuzzLoadRules: the policy loader never panics, its errors are
+// RuleErrors, and whatever it accepts New accepts too.
 func FuzzLoadRules(f *testing.F) {
 	f.Add("rules:\n  - id: a\n    field: data.x\n    type: string\n    max_length: 5\n    allow: '[a-z]+'\n")
 	f.Add("rules:\n  - id: b\n    field: '**.url'\n    deny: '(?i)localhost'\n    threat: ssrf\n    required: true\n")
@@ -84,16 +84,21 @@ func FuzzLoadRules(f *testing.F) {
 	f.Add("rules: []\n")
 	f.Add("rules:\n  - id: a\n   field: [\n")
 	f.Add("rules:\n  - &a {id: x, field: y, type: string}\n  - *a\n")
+	f.Add(policyFile)
+	f.Add("fields: {keys: {a: sql, b*: path}, paths: [{pattern: 'data.**.x', kind: code}], no_defaults: true}\nallowed_roots: ['C:\\\\work']\n")
+	f.Add("limits: {max_array_len: 1}\nmax_future_skew: 1h\n")
 	f.Fuzz(func(t *testing.T, src string) {
-		rules, err := LoadRules(strings.NewReader(src), "fuzz.yaml")
+		p, err := LoadPolicy(strings.NewReader(src), "fuzz.yaml")
 		if err != nil {
 			if !errors.Is(err, ErrInvalidRules) {
 				t.Fatalf("error %v does not wrap ErrInvalidRules", err)
 			}
 			return
 		}
-		if _, err := New(Config{Rules: rules}); err != nil {
-			t.Fatalf("LoadRules accepted rules that New refuses: %v\n%s", err, src)
+		var c Config
+		p.ApplyTo(&c)
+		if _, err := New(c); err != nil {
+			t.Fatalf("LoadPolicy accepted a policy that New refuses: %v\n%s", err, src)
 		}
 	})
 }

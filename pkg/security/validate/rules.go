@@ -164,18 +164,39 @@ var ruleKeys = map[string]bool{
 	"allow": true, "deny": true, "threat": true, "description": true,
 }
 
-// LoadRules reads a rule file: YAML, or JSON (which YAML includes). The
-// document is either a list of rules or a mapping with a "rules" list:
+// LoadRules reads a rule file and returns its rules: LoadPolicy, for
+// callers that want only the rules. The file may hold the other policy
+// sections too; they are checked but not returned.
+func LoadRules(r io.Reader, name string) ([]Rule, error) {
+	p, err := LoadPolicy(r, name)
+	if err != nil {
+		return nil, err
+	}
+	return p.Rules, nil
+}
+
+// LoadPolicy reads a validation policy file: YAML, or JSON (which YAML
+// includes). The document is either a list of rules or a mapping of the
+// sections of Policy:
 //
-//	rules:
+//	rules:            # custom rules (see Rule)
 //	  - id: …
+//	fields:           # field kinds on top of the defaults (see FieldPolicy)
+//	  keys: {sku: identifier, where: sql}
+//	  paths:
+//	    - {pattern: "data.tools[*].spec.**", kind: code}
+//	  no_defaults: false
+//	allowed_roots: [/srv/app, /tmp]
+//	limits: {max_string_bytes: 65536, max_object_keys: 1000, max_array_len: 10000}
+//	max_future_skew: 5m
 //
 // Every problem is reported, as errors.Join of *RuleError with the line
 // it is on (each wraps ErrInvalidRules): syntax errors, unknown keys (a
 // misspelt "max_lenght" would otherwise silently check nothing), values of
-// the wrong type, bad expressions, duplicate ids. name is used in the
-// messages only. An empty file is an error; write "rules: []" for none.
-func LoadRules(r io.Reader, name string) ([]Rule, error) {
+// the wrong type, bad expressions, patterns and kinds, duplicate ids. name
+// is used in the messages only. An empty file is an error; write
+// "rules: []" for none.
+func LoadPolicy(r io.Reader, name string) (*Policy, error) {
 	data, err := io.ReadAll(io.LimitReader(r, maxRuleFile+1))
 	if err != nil {
 		return nil, &RuleError{File: name, Problem: "read: " + err.Error()}
@@ -198,23 +219,52 @@ func LoadRules(r io.Reader, name string) ([]Rule, error) {
 		return nil, &RuleError{File: name, Problem: `empty; write "rules: []" for no rules`}
 	}
 	top := root.Content[0]
-	list := top
-	if top.Kind == yaml.MappingNode {
-		list = nil
-		for i := 0; i+1 < len(top.Content); i += 2 {
-			k := top.Content[i]
-			if k.Value == "rules" {
-				list = top.Content[i+1]
-				continue
-			}
-			return nil, &RuleError{File: name, Line: k.Line, Problem: "unknown key " + quote(k.Value) + `; the file holds "rules"`}
+	p := &Policy{}
+	if top.Kind != yaml.MappingNode {
+		rules, errs := decodeRules(top, name)
+		if len(errs) > 0 {
+			return nil, errors.Join(errs...)
 		}
-		if list == nil {
-			return nil, &RuleError{File: name, Line: top.Line, Problem: `no "rules" key`}
-		}
+		p.Rules = rules
+		return p, nil
 	}
+	var errs []error
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(top.Content); i += 2 {
+		k, v := top.Content[i], top.Content[i+1]
+		if seen[k.Value] {
+			errs = append(errs, &RuleError{File: name, Line: k.Line, Problem: "duplicate key " + quote(k.Value)})
+			continue
+		}
+		seen[k.Value] = true
+		var perrs []error
+		switch k.Value {
+		case "rules":
+			p.Rules, perrs = decodeRules(v, name)
+		case "fields":
+			perrs = decodeFields(v, name, &p.Fields)
+		case "allowed_roots":
+			p.AllowedRoots, perrs = decodeRoots(v, name)
+		case "limits":
+			perrs = decodeLimits(v, name, &p.Limits)
+		case "max_future_skew":
+			p.MaxFutureSkew, perrs = decodeSkew(v, name)
+		default:
+			perrs = []error{&RuleError{File: name, Line: k.Line, Problem: "unknown key " + quote(k.Value) +
+				"; want rules, fields, allowed_roots, limits or max_future_skew"}}
+		}
+		errs = append(errs, perrs...)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return p, nil
+}
+
+// decodeRules reads the list of rules.
+func decodeRules(list *yaml.Node, name string) ([]Rule, []error) {
 	if list.Kind != yaml.SequenceNode {
-		return nil, &RuleError{File: name, Line: list.Line, Problem: "rules must be a list"}
+		return nil, []error{&RuleError{File: name, Line: list.Line, Problem: "rules must be a list"}}
 	}
 	var errs []error
 	rules := make([]Rule, 0, len(list.Content))
@@ -235,10 +285,7 @@ func LoadRules(r io.Reader, name string) ([]Rule, error) {
 		}
 		rules = append(rules, rule)
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	return rules, nil
+	return rules, errs
 }
 
 // decodeRule reads one rule mapping, checking keys and scalar types.
