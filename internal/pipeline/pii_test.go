@@ -3,30 +3,34 @@ package pipeline_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"regexp"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
+	"github.com/escai-framework/escai/internal/auditwriter"
 	"github.com/escai-framework/escai/internal/broker/brokertest"
-	"github.com/escai-framework/escai/internal/piiworker"
 	"github.com/escai-framework/escai/internal/pipeline"
-	"github.com/escai-framework/escai/internal/stage"
 	"github.com/escai-framework/escai/pkg/events"
 	"github.com/escai-framework/escai/pkg/security/config"
-	"github.com/escai-framework/escai/pkg/security/pii"
 )
 
 // TestPIIEndToEnd: 10,000 events carrying personal data and secrets go
-// through ingest and two pii-worker replicas sharing one durable. A
-// subscriber on escai.clean.> sees none of the planted values, each email
-// always becomes the same pseudonym, and nothing is lost or duplicated.
+// through ingest, two pii-worker processes (this binary re-executed as the
+// service, configured only through ESCAI_* variables) sharing one durable,
+// and the audit writer into a real redis-server. A subscriber on
+// escai.clean.> sees none of the planted values; each email and phone
+// always becomes the same pseudonym; both processes take a share; the
+// clean stream holds every event exactly once; every event's PII report
+// is stored; the index holds every event.
 func TestPIIEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end run")
@@ -50,46 +54,33 @@ func TestPIIEndToEnd(t *testing.T) {
 	defer sub.Unsubscribe()
 	_ = sub.SetPendingLimits(-1, -1)
 
-	keys, err := pii.KeysFromSecret(config.Secret(bytes.Repeat([]byte{7, 1, 9, 3}, 8)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pc := pii.Config{Sensitivity: config.SensitivityHigh, Strategies: map[string]pii.Strategy{pii.TypeEmail: pii.StrategyHash}, Keys: keys}
-	d, err := pii.NewDetector(pc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	masker, err := pii.NewMasker(d, pc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ensure := func(ctx context.Context, tenant string) error {
-		_, err := h.env.Defs.EnsureTenant(ctx, h.js, tenant, h.env.Overrides())
-		return err
-	}
 	_, ijs := h.conn("ingest")
 	ing, err := h.env.StartIngest(ctx, ijs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var workers []*stage.Runner
-	var handled [2]atomic.Int64
-	for i := range 2 {
-		_, pjs := h.conn(fmt.Sprintf("pii-worker-%d", i))
-		inner := piiworker.New(h.env.Limits(), masker, true, ensure, nil)
-		p := stage.ProcessorFunc(func(ctx context.Context, in *stage.Message) ([]stage.Output, error) {
-			handled[i].Add(1)
-			return inner.Process(ctx, in)
-		})
-		r, err := stage.Start(ctx, pjs, p, stage.Config{Name: "pii-worker", Stream: events.StreamValid, Consumer: "pii-worker", Batch: 64, Workers: 2}, zapNop(), stage.NewMetrics(newRegistry()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		workers = append(workers, r)
+	_, ajs := h.conn("audit-writer")
+	aw, err := h.env.StartAuditWriter(ctx, ajs, h.rdb)
+	if err != nil {
+		t.Fatal(err)
 	}
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	env := map[string]string{
+		"ESCAI_SECURITY_PROFILE": "testing",
+		"ESCAI_NATS_URL":         h.srv.ClientURL(),
+		"ESCAI_SECRET_KEY":       hex.EncodeToString(key),
+		"ESCAI_PII_SENSITIVITY":  "high",
+		"ESCAI_PII_STRATEGIES":   "EMAIL=hash,PHONE=hash",
+		"ESCAI_STAGE_BATCH":      "64",
+		"ESCAI_STAGE_WORKERS":    "2",
+		"ESCAI_DATA_DIR":         t.TempDir(),
+		"ESCAI_TLS_CERT_DIR":     t.TempDir(),
+	}
+	workers := []*serviceProc{startService(t, "pii-worker", env), startService(t, "pii-worker", env)}
 
 	planted := func(i int) (email, phone, card, ssn, key string) {
-		return fmt.Sprintf("user%d@example.com", i%50), fmt.Sprintf("+1 415 555 %04d", 1000+i%9000),
+		return fmt.Sprintf("user%d@example.com", i%50), fmt.Sprintf("+1 415 555 %04d", 1000+i%40),
 			"4111 1111 1111 1111", fmt.Sprintf("536-22-%04d", 1000+i%8000), "AKIAIOSFODNN7EXAMPL" + string(rune('A'+i%26))
 	}
 	h.publish(func(i int) (string, []byte) {
@@ -103,18 +94,82 @@ func TestPIIEndToEnd(t *testing.T) {
 		if got := h.msgsOr0("ESCAI_CLEAN_acme"); got < n {
 			return fmt.Errorf("%d clean", got)
 		}
+		if got := h.msgs(events.StreamSecurity); got < n {
+			return fmt.Errorf("%d PII reports", got)
+		}
+		if got, _ := h.rdb.ZCard(ctx, auditwriter.TypeIndexKey("acme", "escai.prompt")).Result(); got < n {
+			return fmt.Errorf("%d prompts indexed", got)
+		}
 		return nil
 	})
-	drain(t, ing)
-	for _, w := range workers {
-		drain(t, w)
+	// Each process's own count of what it settled: both took a share, and
+	// together they settled every event (more only if one was redelivered).
+	var shares []float64
+	brokertest.WaitFor(t, 10*time.Second, func() error {
+		shares = shares[:0]
+		var sum float64
+		for _, w := range workers {
+			c, err := w.counter(ctx, "escai_stage_messages_total", `stage="pii-worker"`, `outcome="ok"`)
+			if err != nil {
+				return err
+			}
+			shares, sum = append(shares, c), sum+c
+		}
+		if sum < n {
+			return fmt.Errorf("the workers settled %v", shares)
+		}
+		return nil
+	})
+	t.Logf("events settled by each pii-worker process: %v", shares)
+	for i, c := range shares {
+		if c < n/10 {
+			t.Fatalf("pii-worker process %d settled %v of %d events (shares %v): the load was not shared", i, c, n, shares)
+		}
 	}
+	for _, w := range workers {
+		if err := w.stop(); err != nil {
+			t.Fatalf("%s: %v\n%s", w.name, err, w.log())
+		}
+	}
+	drain(t, ing)
+	drain(t, aw)
+
+	// The stream holds each event exactly once.
 	if got := h.msgs("ESCAI_CLEAN_acme"); got != n {
 		t.Fatalf("ESCAI_CLEAN_acme holds %d, want exactly %d", got, n)
 	}
-	if a, b := handled[0].Load(), handled[1].Load(); a < n/10 || b < n/10 {
-		t.Fatalf("the two replicas handled %d and %d events; the load was not shared", a, b)
+	if got := h.msgs(events.StreamSecurity); got != n {
+		t.Fatalf("ESCAI_SECURITY holds %d PII reports, want exactly %d", got, n)
 	}
+	stored := map[string]int{}
+	cons, err := h.js.OrderedConsumer(ctx, "ESCAI_CLEAN_acme", jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for len(stored) < n {
+		batch, err := cons.Fetch(1000, jetstream.FetchMaxWait(5*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := 0
+		for m := range batch.Messages() {
+			ev, err := events.Decode(m.Data(), events.DefaultLimits())
+			if err != nil {
+				t.Fatal(err)
+			}
+			stored[ev.ID]++
+			got++
+		}
+		if got == 0 {
+			t.Fatalf("the clean stream yielded %d distinct events", len(stored))
+		}
+	}
+	for id, c := range stored {
+		if c != 1 {
+			t.Fatalf("event %s stored %d times", id, c)
+		}
+	}
+
 	brokertest.WaitFor(t, 10*time.Second, func() error {
 		mu.Lock()
 		defer mu.Unlock()
@@ -123,11 +178,11 @@ func TestPIIEndToEnd(t *testing.T) {
 		}
 		return nil
 	})
-
 	mu.Lock()
 	defer mu.Unlock()
-	pseudonym := regexp.MustCompile(`<EMAIL:[0-9a-f]+>`)
-	byEmail := map[int]string{}
+	emailToken := regexp.MustCompile(`<EMAIL:[0-9a-f]+>`)
+	phoneToken := regexp.MustCompile(`<PHONE:[0-9a-f]+>`)
+	byEmail, byPhone := map[int]string{}, map[int]string{}
 	for _, data := range seen {
 		ev, err := events.Decode(data, events.DefaultLimits())
 		if err != nil {
@@ -138,26 +193,34 @@ func TestPIIEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 		email, phone, card, ssn, key := planted(i)
-		for _, v := range []string{email, phone, card, ssn, key, "4111111111111111"} {
+		for _, v := range []string{email, phone, card, ssn, key, "4111111111111111", "AKIAIOSFODNN7EXAMPL"} {
 			if bytes.Contains(data, []byte(v)) {
 				t.Fatalf("event %s reached escai.clean.> with %q: %s", ev.ID, v, data)
 			}
 		}
-		tok := pseudonym.Find(ev.Data)
-		if tok == nil {
-			t.Fatalf("event %s: no email pseudonym in %s", ev.ID, ev.Data)
+		for _, c := range []struct {
+			re    *regexp.Regexp
+			by    map[int]string
+			value int
+		}{{emailToken, byEmail, i % 50}, {phoneToken, byPhone, i % 40}} {
+			tok := c.re.Find(ev.Data)
+			if tok == nil {
+				t.Fatalf("event %s: no %s pseudonym in %s", ev.ID, c.re, ev.Data)
+			}
+			if prev, ok := c.by[c.value]; ok && prev != string(tok) {
+				t.Fatalf("the same value became %s and %s", prev, tok)
+			}
+			c.by[c.value] = string(tok)
 		}
-		if prev, ok := byEmail[i%50]; ok && prev != string(tok) {
-			t.Fatalf("the same email became %s and %s", prev, tok)
+	}
+	for what, by := range map[string]map[int]string{"emails": byEmail, "phones": byPhone} {
+		distinct := map[string]bool{}
+		for _, tok := range by {
+			distinct[tok] = true
 		}
-		byEmail[i%50] = string(tok)
-	}
-	distinct := map[string]bool{}
-	for _, tok := range byEmail {
-		distinct[tok] = true
-	}
-	if len(distinct) != 50 {
-		t.Fatalf("50 emails gave %d distinct pseudonyms", len(distinct))
+		if len(distinct) != len(by) {
+			t.Fatalf("%d %s gave %d distinct pseudonyms", len(by), what, len(distinct))
+		}
 	}
 }
 
