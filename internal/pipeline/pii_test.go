@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -248,6 +249,25 @@ func TestMaskerFromConfiguration(t *testing.T) {
 		if !bytes.Contains(out, []byte(want)) {
 			t.Errorf("masked data %s lacks %s", out, want)
 		}
+	}
+	// ESCAI_PII_KEY replaces the master key as the source of the PII keys:
+	// the same address gets another pseudonym.
+	token := func(cfg *config.Config) string {
+		m, err := pipeline.NewMasker(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, _, err := m.MaskData([]byte(`{"a":"jane@example.com"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(out)
+	}
+	withMaster := token(&cfg)
+	own := cfg
+	own.PIIKey = config.Secret(bytes.Repeat([]byte{9, 4, 6, 2}, 8))
+	if withOwn := token(&own); withOwn == withMaster || !strings.Contains(withOwn, "<EMAIL:") {
+		t.Errorf("with ESCAI_PII_KEY %s, with the master key %s: want two different pseudonyms", withOwn, withMaster)
 	}
 	cfg.PIIStrategies = "EMAIL"
 	if _, err := pipeline.NewMasker(&cfg); err == nil {

@@ -107,8 +107,8 @@ func NewMasker(cfg *config.Config) (*pii.Masker, error) {
 			return nil, fmt.Errorf("pii patterns %s: %w", cfg.PIIPatternsFile, err)
 		}
 	}
-	if len(cfg.SecretKey) > 0 {
-		keys, err := pii.KeysFromSecret(cfg.SecretKey)
+	if key := PIIKey(cfg); len(key) > 0 {
+		keys, err := pii.KeysFromSecret(key)
 		if err != nil {
 			return nil, err
 		}
@@ -310,6 +310,15 @@ func (e *Env) StartAuditWriter(ctx context.Context, js jetstream.JetStream, rdb 
 		e.Log.Warn("ESCAI_SECRET_KEY is not set: audit records are stored UNSEALED (no hash chain, MAC or encryption)")
 	}
 	return auditwriter.Start(ctx, js, rdb, opts, e.Log, e.Metrics)
+}
+
+// PIIKey is the key the PII hash and encrypt keys are derived from:
+// ESCAI_PII_KEY when set, else ESCAI_SECRET_KEY; nil when neither is.
+func PIIKey(cfg *config.Config) config.Secret {
+	if len(cfg.PIIKey) > 0 {
+		return cfg.PIIKey
+	}
+	return cfg.SecretKey
 }
 
 // AuditKEK is the key that wraps the audit data keys: derived from

@@ -175,6 +175,11 @@ type Config struct {
 	// (ESCAI_AUDIT_SIGNING_KEY or _FILE), a note signer key; empty: one
 	// derived from SecretKey.
 	AuditSigningKey Secret
+	// PIIKey is the key the PII pseudonym and encryption keys are derived
+	// from (ESCAI_PII_KEY or _FILE); empty: SecretKey. A key of its own
+	// lets PII tokens be rotated, or shared with another deployment that
+	// must produce the same pseudonyms, without the master key.
+	PIIKey Secret
 
 	// ValidationLevel is how strictly input is validated
 	// (ESCAI_VALIDATION_LEVEL): permissive, standard or strict. Default

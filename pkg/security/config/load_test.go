@@ -88,6 +88,7 @@ func TestLoadVariables(t *testing.T) {
 		"audit encrypt on":  {env: map[string]string{"ESCAI_AUDIT_ENCRYPT": "on"}, key: "ESCAI_AUDIT_ENCRYPT", want: "true"},
 		"audit encrypt bad": {env: map[string]string{"ESCAI_AUDIT_ENCRYPT": "aes"}, loadErr: []string{"ESCAI_AUDIT_ENCRYPT"}},
 		"audit kek short":   {env: map[string]string{"ESCAI_AUDIT_KEK": "abcd"}, loadErr: []string{"ESCAI_AUDIT_KEK"}},
+		"pii key short":     {env: map[string]string{"ESCAI_PII_KEY": "abcd"}, loadErr: []string{"ESCAI_PII_KEY"}},
 		"signing key bad":   {env: map[string]string{"ESCAI_AUDIT_SIGNING_KEY": "escai+307869eb+AT22vLlrV4czUoaBHL8+5LpPOisKHp++9xH1BL7k7Ag2"}, loadErr: []string{"ESCAI_AUDIT_SIGNING_KEY"}},
 		"level Strict":      {env: map[string]string{"ESCAI_VALIDATION_LEVEL": "Strict"}, key: "ESCAI_VALIDATION_LEVEL", want: "strict"},
 		"level permissive":  {env: map[string]string{"ESCAI_VALIDATION_LEVEL": "permissive"}, key: "ESCAI_VALIDATION_LEVEL", want: "permissive"},
@@ -215,6 +216,7 @@ func TestEveryVariableIsRead(t *testing.T) {
 		"ESCAI_AUDIT_TENANT_KEYS":     "false",
 		"ESCAI_AUDIT_SIGNING_KEY":     testSigningKey,
 		"ESCAI_AUDIT_KEK":             strings.Repeat("ab", 32),
+		"ESCAI_PII_KEY":               strings.Repeat("cd", 32),
 		"ESCAI_VALIDATION_LEVEL":      "strict",
 		"ESCAI_NATS_URL":              "nats://n1:4222",
 		"ESCAI_NATS_CREDS":            "/n.creds",
@@ -283,6 +285,7 @@ func TestEveryVariableIsRead(t *testing.T) {
 		PIIStrategies: "EMAIL=hash", PIIAllow: "support@acme.example", PIIExclude: "tool_args.sql",
 		IngestHTTPAddr: ":8443", IngestHTTPMaxBatch: 50, JWKSFile: "/jwks.json", JWKSURL: "https://auth/jwks",
 		JWTIssuer: "https://auth", JWTAudience: "ingest", AuditSigningKey: Secret(testSigningKey), AuditKEK: Secret(bytes.Repeat([]byte{0xab}, 32)),
+		PIIKey: Secret(bytes.Repeat([]byte{0xcd}, 32)),
 	}
 	cfg.keyLoaded, cfg.keyWeak = nil, ""
 	if !reflect.DeepEqual(*cfg, want) {

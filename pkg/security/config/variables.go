@@ -176,6 +176,20 @@ var specs = []varSpec{
 		},
 		show: func(c *Config) string { return c.AuditSigningKey.String() },
 	},
+	{
+		name: "ESCAI_PII_KEY", field: "PIIKey", secret: true, hasFile: true, raw: true,
+		desc: "Key the PII hash (pseudonym) and encrypt keys are derived from, in the formats of ESCAI_SECRET_KEY (32+ bytes). Default: ESCAI_SECRET_KEY. escai pii reveal needs the same key.",
+		set: func(c *Config, v string) *VarError {
+			k := decodeSecretKey(v)
+			if len(k) < MinSecretKeyBytes {
+				return &VarError{Var: "ESCAI_PII_KEY", Problem: fmt.Sprintf("%d bytes after decoding, need at least %d", len(k), MinSecretKeyBytes),
+					Fix: "generate one with: openssl rand -hex 32"}
+			}
+			c.PIIKey = k
+			return nil
+		},
+		show: func(c *Config) string { return c.PIIKey.String() },
+	},
 	boolVar("ESCAI_AUDIT_TENANT_KEYS", "AuditTenantKeys",
 		"Per-tenant audit data keys, so one tenant's records can be crypto-shredded (escai audit shred).",
 		func(c *Config) *bool { return &c.AuditTenantKeys }),
