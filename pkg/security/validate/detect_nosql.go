@@ -11,7 +11,9 @@ import "strings"
 // "this.password.match(/.*/)".
 //
 // Operator keys are expected inside a query document (an object under
-// "filter", "query", "where"…, KindMongoQuery) and only tagged there. In
+// "filter", "query", "where"…, KindMongoQuery) and only tagged there; a
+// key in query-string bracket form ("user[$ne]") is an injection anywhere
+// outside code, and so is the value found under it. In
 // strings an operator counts only in operator context: after '{', '[', a
 // quote or ',' and before ':', ']' or a quote; "$5" and "costs $10" are
 // prices.
@@ -48,15 +50,53 @@ func isMongoOp(key string) bool {
 	return mongoOps[string(b[:n])]
 }
 
-// nosqlKey handles an object key that is an operator.
+// nosqlKey handles an object key that is an operator ("$ne"), or that
+// carries one the way query-string parsers (qs, PHP, Rails) build nested
+// objects: "user[$ne]", "pass[$gt]".
 func (c *checker) nosqlKey(k FieldKind, key string, inQuery bool) {
-	if !isMongoOp(key) {
+	if isMongoOp(key) {
+		c.report(k, ThreatNoSQLi, "nosqli.operator_key", key, inQuery || k.IsCode())
 		return
 	}
-	c.report(k, ThreatNoSQLi, "nosqli.operator_key", key, inQuery || k.IsCode())
+	if span := bracketOperator(key); span != "" {
+		// A query document is written as JSON, never in bracket form:
+		// a bracketed operator is someone else's parser at work.
+		c.report(k, ThreatNoSQLi, "nosqli.operator_key", span, k.IsCode())
+	}
+}
+
+// bracketOperator finds "[$op]" in a key or a path: what "user[$ne]=x"
+// becomes once a query-string parser has turned it into an object.
+func bracketOperator(s string) string {
+	for from := 0; from < len(s); {
+		i := strings.Index(s[from:], "[$")
+		if i < 0 {
+			return ""
+		}
+		i += from
+		j := i + 2
+		for j < len(s) && isAlpha(s[j]) && j-i <= 13 {
+			j++
+		}
+		if j < len(s) && s[j] == ']' && isMongoOp(s[i+1:j]) {
+			return s[i : j+1]
+		}
+		from = i + 2
+	}
+	return ""
 }
 
 func (c *checker) nosqlString(k FieldKind, s string, m classes) {
+	if !c.asText {
+		// A value under a key such as "user[$ne]": the key is the
+		// injection, whatever the value ("", "x"). The walker only hands
+		// keys starting with '$' to nosqlKey, so the path is where a
+		// bracketed one shows.
+		if span := bracketOperator(bstr(c.path)); span != "" {
+			c.report(k, ThreatNoSQLi, "nosqli.operator_key", span, false)
+			return
+		}
+	}
 	if !m.has(cDollar|cPipe|cAmp|cSemi|cPct) && !(m.has(cDot) && m.has(cParen)) {
 		return
 	}
@@ -82,7 +122,13 @@ func (c *checker) nosqlString(k FieldKind, s string, m classes) {
 		d, rounds := c.dec.canonical(s, false)
 		if rounds > 0 {
 			ds := bstr(d)
-			if span := mongoJS(ds, classify(ds)); span != "" {
+			dm := classify(ds)
+			if dm.has(cDollar) && operatorInString(ds) != "" {
+				// "user%5B%24ne%5D=x": a form body or query string.
+				c.report(k, ThreatNoSQLi, "nosqli.operator_decoded", s, false)
+				return
+			}
+			if span := mongoJS(ds, dm); span != "" {
 				c.report(k, ThreatNoSQLi, "nosqli.javascript", s, false)
 			}
 		}

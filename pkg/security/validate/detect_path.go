@@ -18,12 +18,18 @@ import (
 //     exist only to get past a filter.
 //   - path.nul: a NUL byte, raw or encoded, that truncates the path in C
 //     code ("shell.php%00.png").
-//   - path.dotdot: ".." climbing two or more levels above where the path
-//     starts (or above the root of an absolute path). In unknown fields
-//     three levels, or two reaching a sensitive file.
+//   - path.dotdot: a ".." climb that reaches a sensitive target (see
+//     sensitiveAfterDotDot), or climbs deepUps or more levels in a row,
+//     above the root of an absolute path, or above where a path that
+//     started with a real directory began ("src/../../x"). A shallow climb
+//     to an ordinary file ("../../shared/config.yaml", how monorepo tools
+//     name a neighbour) is recorded as an informational path.dotdot in
+//     path fields and is nothing in other fields. In file names any ".."
+//     segment counts, and in URLs a climb of two levels or a relative
+//     path as a query value.
 //   - path.sensitive: a well-known sensitive file (/etc/passwd, win.ini,
 //     .ssh keys, /proc/self/…) named in a path, file name or URL field, or
-//     reached through ".." anywhere.
+//     reached through ".." in a field of another kind.
 //   - path.outside_root: with Config.AllowedRoots set, an absolute path
 //     outside every root or a relative path climbing above its start.
 
@@ -90,48 +96,75 @@ func (c *checker) pathTraversal(k FieldKind, s string, m classes) {
 		return
 	}
 
-	sensitive := ""
 	bare := looksLikeBarePath(ds)
-	if info.ups > 0 || k == KindPath || k == KindFilename || k == KindURL || hasFilePrefix(ds) || (bare && len(ds) < 1024) {
-		broad := info.maxRun >= 2 && !(k == KindPath || k == KindFilename || k == KindURL)
-		sensitive = sensitiveTarget(&c.low, ds, broad)
-	}
 	switch k {
-	case KindPath, KindFilename, KindURL:
-		if info.ups > 0 && (info.aboveStart >= 2 || info.maxRun >= 2 || (info.abs && info.aboveStart >= 1)) {
-			c.report(k, ThreatPathTraversal, "path.dotdot", s, false)
+	case KindPath:
+		if info.ups > 0 {
+			// Relative paths with a few ".." are how monorepo tools name
+			// their neighbours ("../../shared/config.yaml"); what attack
+			// collections add is depth or a target worth stealing.
+			if deepClimb(info) || sensitiveTarget(&c.low, ds, true) != "" {
+				c.report(k, ThreatPathTraversal, "path.dotdot", s, false)
+				return
+			}
+		} else if t := sensitiveTarget(&c.low, ds, false); t != "" {
+			c.report(k, ThreatPathTraversal, "path.sensitive", t, false)
 			return
 		}
-		if k == KindFilename && info.ups > 0 {
-			c.report(k, ThreatPathTraversal, "path.dotdot", s, false)
-			return
-		}
-		if sensitive != "" {
-			c.report(k, ThreatPathTraversal, "path.sensitive", sensitive, false)
-			return
-		}
-		if k == KindPath && len(c.v.roots) > 0 && outsideRoots(c.v.roots, ds, info) {
+		if len(c.v.roots) > 0 && outsideRoots(c.v.roots, ds, info) {
 			c.report(k, ThreatPathTraversal, "path.outside_root", s, false)
 			return
+		}
+		if info.aboveStart >= 2 {
+			// A shallow climb to an ordinary file: recorded, nothing to
+			// act on.
+			c.report(k, ThreatPathTraversal, "path.dotdot", s, true)
+		}
+	case KindFilename, KindURL:
+		// A file name has no business holding a separator and "..", nor
+		// a URL climbing above its root or passing a relative path as a
+		// query value ("?page=../../x").
+		if info.ups > 0 && (k == KindFilename || info.aboveStart >= 2 || info.maxRun >= 2 || (info.abs && info.aboveStart >= 1)) {
+			c.report(k, ThreatPathTraversal, "path.dotdot", s, false)
+			return
+		}
+		if t := sensitiveTarget(&c.low, ds, false); t != "" {
+			c.report(k, ThreatPathTraversal, "path.sensitive", t, false)
 		}
 	default:
 		if info.ups == 0 {
 			// "/etc/passwd" as the whole value, or in a file: URL; a
 			// sentence that mentions it is not a path.
-			if sensitive != "" && (hasFilePrefix(ds) || bare) {
-				c.report(k, ThreatPathTraversal, "path.sensitive", sensitive, false)
+			if hasFilePrefix(ds) || (bare && len(ds) < 1024) {
+				if t := sensitiveTarget(&c.low, ds, false); t != "" {
+					c.report(k, ThreatPathTraversal, "path.sensitive", t, false)
+				}
 			}
 			return
 		}
-		if sensitive != "" {
-			c.report(k, ThreatPathTraversal, "path.sensitive", sensitive, false)
+		if t := sensitiveTarget(&c.low, ds, info.maxRun >= 2); t != "" {
+			c.report(k, ThreatPathTraversal, "path.sensitive", t, false)
 			return
 		}
-		if info.maxRun >= 3 || (info.leadingUps >= 2 && info.aboveStart >= 2 && looksLikeBarePath(ds)) {
+		if info.leadingUps >= deepUps || info.maxRun >= deepUps || (bare && deepClimb(info)) {
 			c.report(k, ThreatPathTraversal, "path.dotdot", s, false)
 			return
 		}
 	}
+}
+
+// deepUps is how many ".." in a row no project layout needs: monorepo
+// tools climb two or three levels to a sibling package, payload lists
+// climb six to twelve to be sure to reach the root.
+const deepUps = 4
+
+// deepClimb reports a ".." climb that a project layout does not explain:
+// deepUps or more in a row, a climb above the root of an absolute path,
+// or a relative path that goes down and then climbs above where it
+// started ("src/../../x", "uploads/../../../etc").
+func deepClimb(info pathInfo) bool {
+	return info.leadingUps >= deepUps || info.maxRun >= deepUps ||
+		(info.abs && info.aboveStart >= 1) || info.aboveStart > info.leadingUps
 }
 
 // looksLikeBarePath reports a value that is one path and nothing else (no
@@ -198,7 +231,10 @@ func analyzeURLPath(s string) pathInfo {
 // reading and that every traversal payload list aims for. They are matched
 // on the lower-cased path with '\' turned into '/' and repeated slashes
 // collapsed. sensitiveAfterDotDot adds the places that are only suspicious
-// when reached through "..": agents do read /etc/hosts or edit php.ini.
+// when reached through "..": agents do read /etc/hosts or edit php.ini,
+// but a relative path climbing to them is what LFI payloads look like.
+// Directory names that projects use too (windows/ in a Flutter app,
+// boot/, root/, META-INF/) are left to the depth rule.
 var (
 	sensitiveFiles = [...]string{
 		"/etc/passwd", "/etc/shadow", "/etc/gshadow", "/etc/sudoers", "/etc/master.passwd",
@@ -209,11 +245,19 @@ var (
 		"/etc/krb5.keytab", "/etc/group",
 	}
 	sensitiveAfterDotDot = [...]string{
-		"/etc/", "/proc/", "/var/log/", "/root/", "/.ssh/", "/windows/", "/winnt/", "/boot/",
-		"/inetpub/", "/xampp/", "/wamp/", "/.env", "php.ini", "httpd.conf", "nginx.conf",
-		"wp-config.php", "/.git/", ".htaccess", "/web-inf/", "/meta-inf/", "/.kube/", "/.docker/",
-		".bash_history", "authorized_keys",
+		"/etc/", "/proc/", "/var/log/", "/var/lib/", "/var/www/", "/.ssh/", "/system32/",
+		"/inetpub/", "/xampp/", "/wamp/", "/apache2/", "/httpd/",
+		"/.env", "/.envrc", "php.ini", "wp-config.php", "/config.php", "/configuration.php",
+		"/settings.php", "/local.xml", "/database.yml", "/parameters.yml", "/secrets.yml",
+		"/master.key", "web.config", "applicationhost.config", "/.git/", "/.git-credentials",
+		".htaccess", "/.kube/", "/.docker/", "/.aws/", "/.azure/",
+		"/.gcloud/", "/.config/gcloud/", "/.netrc", "/.pgpass", "/.npmrc", "/.pypirc",
+		"/.bashrc", "/.profile", ".bash_history", "/.zsh_history", "/.mysql_history",
+		"/.psql_history", "authorized_keys", "/id_rsa", "/id_dsa", "/id_ecdsa", "/id_ed25519",
 	}
+	// sensitiveExempt are suffixes that make a sensitive name a harmless
+	// one: a public key, or the template of an env file that is checked in.
+	sensitiveExempt = [...]string{".pub", ".example", ".sample", ".template", ".dist", ".defaults"}
 )
 
 // sensitiveTarget returns the sensitive name in s, or "". broad adds the
@@ -245,21 +289,42 @@ func sensitiveTarget(buf *[]byte, s string, broad bool) string {
 	*buf = b
 	ls := bstr(b)
 	for _, f := range sensitiveFiles {
-		if i := strings.Index(ls, f); i >= 0 {
-			if strings.HasPrefix(ls[i+len(f):], ".pub") {
-				continue
-			}
+		if containsSensitive(ls, f) {
 			return f
 		}
 	}
 	if broad {
 		for _, f := range sensitiveAfterDotDot {
-			if strings.Contains(ls, f) {
+			if containsSensitive(ls, f) {
 				return f
 			}
 		}
 	}
 	return ""
+}
+
+// containsSensitive finds f in ls at an occurrence not followed by an
+// exempt suffix ("id_rsa.pub", ".env.example").
+func containsSensitive(ls, f string) bool {
+	for from := 0; from < len(ls); {
+		i := strings.Index(ls[from:], f)
+		if i < 0 {
+			return false
+		}
+		end := from + i + len(f)
+		exempt := false
+		for _, x := range sensitiveExempt {
+			if strings.HasPrefix(ls[end:], x) {
+				exempt = true
+				break
+			}
+		}
+		if !exempt {
+			return true
+		}
+		from = end
+	}
+	return false
 }
 
 // outsideRoots checks a path against the allowed roots. Relative paths are
@@ -292,28 +357,35 @@ func cleanSlashPath(p string) string {
 
 // sensitiveSegments are the path segments that every entry of the
 // sensitive lists contains; a path without any of them needs no further
-// look.
+// look. Env files (".env", ".env.local") are matched by prefix.
 var sensitiveSegments = map[string]bool{
 	"passwd": true, "shadow": true, "gshadow": true, "sudoers": true, "master.passwd": true, "opasswd": true,
 	"self": true, "environ": true, "win.ini": true, "boot.ini": true, "system.ini": true, "sam": true,
 	"repair": true, "hosts": true, "id_rsa": true, "id_dsa": true, "id_ecdsa": true, "id_ed25519": true,
 	"credentials": true, ".htpasswd": true, "web.xml": true, "kubernetes.io": true, "krb5.keytab": true,
-	"group": true, "etc": true, "proc": true, "log": true, "root": true, ".ssh": true, "windows": true,
-	"winnt": true, "boot": true, "inetpub": true, "xampp": true, "wamp": true, ".env": true, "php.ini": true,
-	"httpd.conf": true, "nginx.conf": true, "wp-config.php": true, ".git": true, ".htaccess": true,
-	"web-inf": true, "meta-inf": true, ".kube": true, ".docker": true, ".bash_history": true,
-	"authorized_keys": true, ".aws": true, "secrets": true,
+	"group": true, "etc": true, "proc": true, "log": true, "lib": true, "www": true, "root": true,
+	".ssh": true, "windows": true, "winnt": true, "system32": true, "boot": true, "inetpub": true,
+	"xampp": true, "wamp": true, "apache2": true, "httpd": true, ".envrc": true, "php.ini": true,
+	"wp-config.php": true, "config.php": true, "configuration.php": true, "settings.php": true,
+	"local.xml": true, "database.yml": true, "parameters.yml": true, "secrets.yml": true,
+	"master.key": true, "web.config": true, "applicationhost.config": true, ".git": true,
+	".git-credentials": true, ".htaccess": true, "web-inf": true, "meta-inf": true, ".kube": true,
+	".docker": true, ".aws": true, ".azure": true, ".gcloud": true, "gcloud": true, ".netrc": true,
+	".pgpass": true, ".npmrc": true, ".pypirc": true, ".bashrc": true, ".profile": true,
+	".bash_history": true, ".zsh_history": true, ".mysql_history": true, ".psql_history": true,
+	"authorized_keys": true, "secrets": true,
 }
 
 func hasSensitiveSegment(s string) bool {
-	var buf [16]byte
+	var buf [24]byte
 	for i := 0; i < len(s); {
 		j := i
 		for j < len(s) && s[j] != '/' && s[j] != '\\' {
 			j++
 		}
 		if n := j - i; n >= 3 && n <= len(buf) {
-			if sensitiveSegments[string(lowerASCII(buf[:0], s[i:j]))] {
+			seg := lowerASCII(buf[:0], s[i:j])
+			if sensitiveSegments[string(seg)] || (len(seg) >= 4 && string(seg[:4]) == ".env") {
 				return true
 			}
 		}

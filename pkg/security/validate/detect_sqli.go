@@ -21,9 +21,13 @@ import (
 //   - query fields: a complete statement (it starts with a statement verb)
 //     is treated as in sql fields, except that strong markers are flagged;
 //     anything else is a fragment.
+//   - unknown and ldap fields ("filter"): a well-formed expression
+//     ("status = 'open' AND priority > 2") only counts with a strong
+//     marker; RFC 4515 breakouts are the LDAP detector's.
 //   - text: strong markers only, outside Markdown code.
 //   - every other field: libinjection on the value and on its URL-decoded
-//     form, plus the strong markers it misses.
+//     form, plus the strong markers it misses (tautologies, UNION SELECT,
+//     stacked statements, boolean-blind CASE WHEN / IF probes…).
 
 // sqlCandidate is the pre-filter: libinjection only matters when the value
 // has a quote, a comment, a statement separator, a parenthesis or an
@@ -171,13 +175,15 @@ func (c *checker) sqli(k FieldKind, s string, m classes) {
 		c.report(k, ThreatSQLi, rule, span, false)
 		return
 	}
+	// An unknown field may hold an expression someone wrote ("status !=
+	// 'closed' || priority == 1"), and so may a "filter" argument, which
+	// is as often a WHERE-style expression ("status = 'open' AND priority
+	// > 2") as an RFC 4515 filter. An injection breaks out of the
+	// application's literal, so its quotes are glued to a word or left
+	// open; a well-formed expression with no strong marker is not one.
+	exprOK := k == KindUnknown || k == KindLDAP
 	if sqlCandidate(s, m) && sqliHit(s) {
-		// An unknown field may hold an expression someone wrote
-		// ("status != 'closed' || priority == 1"). An injection breaks out
-		// of the application's literal, so its quotes are glued to a word
-		// or left open; a well-formed expression with no strong marker is
-		// not one.
-		if k == KindUnknown && wellFormedExpr(s) {
+		if exprOK && wellFormedExpr(s) {
 			return
 		}
 		c.report(k, ThreatSQLi, "sqli.libinjection", s, false)
@@ -188,7 +194,7 @@ func (c *checker) sqli(k FieldKind, s string, m classes) {
 		if rounds > 0 {
 			ds := bstr(d)
 			dm := classify(ds)
-			if sqlCandidate(ds, dm) && sqliHit(ds) && !(k == KindUnknown && wellFormedExpr(ds)) {
+			if sqlCandidate(ds, dm) && sqliHit(ds) && !(exprOK && wellFormedExpr(ds)) {
 				c.report(k, ThreatSQLi, "sqli.libinjection_decoded", s, false)
 				return
 			}
@@ -387,7 +393,7 @@ func strongSQL(s string, statement bool) (string, string) {
 			continue
 		}
 		w := s[i:j]
-		if len(w) < 2 || len(w) > 20 || !isAlpha(w[0]) {
+		if len(w) < 2 || len(w) > 20 || !isAlpha(w[0]) || sqlMarkerLens[(w[0]|0x20)-'a']&(1<<len(w)) == 0 {
 			i = j
 			continue
 		}
@@ -451,6 +457,24 @@ func strongSQL(s string, statement bool) (string, string) {
 					return "sqli.time_delay", s[i:k2]
 				}
 			}
+		case eqFold(w, "case"):
+			// "(CASE WHEN (1=1) THEN name ELSE id END)" in an ORDER BY or
+			// sort parameter: a boolean-blind probe. A real CASE compares
+			// a column; a probe compares literals or asks the database.
+			k := skipSQLSpace(s, j)
+			if wordAt(s, k, "when") {
+				cs := k + 4
+				if t := indexWordFold(s[cs:min(len(s), cs+240)], "then", 0); t > 0 && probeCondition(s[cs:cs+t], statement) {
+					return "sqli.conditional", s[i:min(len(s), cs+t+4)]
+				}
+			}
+		case (eqFold(w, "if") || eqFold(w, "iif")) && !statement:
+			// "IF(1=1,name,id)": the MySQL and T-SQL form of the same probe.
+			if k := skipSpace(s, j); k < len(s) && s[k] == '(' {
+				if e := strings.IndexByte(s[k+1:min(len(s), k+241)], ','); e > 0 && probeCondition(s[k+1:k+1+e], false) {
+					return "sqli.conditional", s[i:min(len(s), k+2+e)]
+				}
+			}
 		case eqFold(w, "waitfor"):
 			k := skipSQLSpace(s, j)
 			if wordAt(s, k, "delay") || wordAt(s, k, "time") {
@@ -499,6 +523,93 @@ func strongSQL(s string, statement bool) (string, string) {
 	}
 	return "", ""
 }
+
+// probeCondition reports the condition of a boolean-blind probe: literals
+// compared with literals ("1=1", "'a'<>'b'", "(2>1)"), or, outside
+// statements, a condition that asks the database something (a
+// sub-select, ASCII(SUBSTRING(…)), @@version, a delay).
+func probeCondition(c string, statement bool) bool {
+	i := skipSQLSpace(c, 0)
+	for i < len(c) && c[i] == '(' {
+		i = skipSQLSpace(c, i+1)
+	}
+	if _, k, ok := sqlLiteral(c, i); ok {
+		k = skipSQLSpace(c, k)
+		op := 0
+		switch {
+		case hasFoldPrefix(c[k:], "<>"), hasFoldPrefix(c[k:], "!="), hasFoldPrefix(c[k:], "<="), hasFoldPrefix(c[k:], ">="), hasFoldPrefix(c[k:], "=="):
+			op = 2
+		case k < len(c) && (c[k] == '=' || c[k] == '<' || c[k] == '>'):
+			op = 1
+		}
+		if op > 0 {
+			if _, e, ok := sqlLiteral(c, skipSQLSpace(c, k+op)); ok {
+				for e < len(c) && (c[e] == ')' || isSpace(c[e])) {
+					e++
+				}
+				if e == len(c) {
+					return true
+				}
+			}
+		}
+	}
+	if statement {
+		return false
+	}
+	for _, w := range [...]string{"select", "ascii(", "substr", "mid(", "length(", "@@", "version(", "user(", "database(", "schema(", "current_user", "sleep(", "benchmark(", "pg_sleep", "load_file("} {
+		if indexFold(c, w, 0) >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// sqlLiteral reads a number or a quoted string at c[i:].
+func sqlLiteral(c string, i int) (string, int, bool) {
+	if i >= len(c) {
+		return "", i, false
+	}
+	q := c[i]
+	if q == '\'' || q == '"' {
+		e := strings.IndexByte(c[i+1:], q)
+		if e < 0 {
+			return "", i, false
+		}
+		return c[i+1 : i+1+e], i + 2 + e, true
+	}
+	e := i
+	if e < len(c) && c[e] == '-' {
+		e++
+	}
+	d := e
+	for e < len(c) && isDigit(c[e]) {
+		e++
+	}
+	if e == d || (e < len(c) && isWordByte(c[e])) {
+		return "", i, false
+	}
+	return c[i:e], e, true
+}
+
+// sqlMarkerWords are the words the switch in strongSQL acts on; keep the
+// two in step. sqlMarkerLens indexes them by first letter and length, so
+// that the other words of a value ("San", "Francisco") skip the switch.
+var sqlMarkerWords = [...]string{
+	"or", "and", "xor", "select", "union", "sleep", "pg_sleep", "benchmark", "case", "if", "iif",
+	"waitfor", "xp_cmdshell", "sp_oacreate", "xp_dirtree", "sp_execute_external_script",
+	"xp_regread", "sp_makewebtask", "load_file", "lo_import", "openrowset", "opendatasource",
+	"into", "extractvalue", "updatexml", "utl_inaddr", "utl_http", "dbms_pipe", "dbms_lock",
+	"ctxsys", "dbms_xmlgen", "xmltype", "geometrycollection", "rand", "copy",
+}
+
+var sqlMarkerLens = func() (t [26]uint32) {
+	for _, w := range sqlMarkerWords {
+		if len(w) < 32 {
+			t[w[0]-'a'] |= 1 << len(w)
+		}
+	}
+	return t
+}()
 
 // stackedStatement finds ';' followed by a second statement: SELECT … FROM,
 // DROP TABLE, DELETE FROM, INSERT INTO, UPDATE … SET, EXEC(…), SHUTDOWN,

@@ -67,8 +67,8 @@
 //	identifier  tenant, agentid, sessionid (the envelope)                    [a-z0-9][a-z0-9_-]{0,63}
 //	name        tool, tool_name, function.name, gen_ai.tool.name,           [A-Za-z0-9_][A-Za-z0-9_.:/-]{0,127}
 //	            gen_ai.request.model, gen_ai.operation.name
-//	path        path, file, file_path, dir, directory, folder, cwd,         all, strict traversal and shell
-//	            destination, notebook_path, file.path                         metacharacters
+//	path        path, file, file_path, dir, directory, folder, cwd,         all, deep or sensitive traversal,
+//	            destination, notebook_path, file.path                         substitutions, commands
 //	filename    filename, basename, attachment, file.name                   all, any ".." segment
 //	url         url, uri, href, link, endpoint, redirect(_uri), callback,   all, script schemes, decoded
 //	            src, url.full, http.url                                       path and query
@@ -127,12 +127,20 @@
 //   - path_traversal: after canonicalisation (URL decoding repeated up to
 //     4 times, %uXXXX, overlong UTF-8 such as %c0%ae, look-alike slashes
 //     and dots, backslashes): encoded "..", "....//" and "..;/", NUL bytes,
-//     climbs of two or more levels, well-known sensitive files, and paths
-//     outside Config.AllowedRoots.
+//     climbs that are deep (4 or more "..", above the root of an absolute
+//     path, or above where the path started: "src/../../x") or that reach a
+//     sensitive target (/etc/passwd, win.ini, .ssh, .aws, .env, id_rsa…),
+//     well-known sensitive files, and paths outside Config.AllowedRoots. A
+//     shallow climb to an ordinary file ("../../shared/config.yaml", as in
+//     a monorepo) is only tagged.
 //   - cmd_injection: separators and substitutions (; && || | & ` $( )
 //     newline) followed by a command, with quote, backslash, $@ and ${IFS}
-//     obfuscation removed; any metacharacter at all in path, file name and
-//     host fields; wildcard command paths, SSI directives.
+//     obfuscation removed. In path and file name fields ";", "|" and "&"
+//     alone are ordinary characters ("notes;draft.txt"): a $( ) or
+//     backtick substitution, or a separator followed by a command word with
+//     an argument a file name would not have (an option, a path, a URL),
+//     is the threat. Host fields allow no metacharacter at all. Wildcard
+//     command paths, SSI directives.
 //   - ldap_injection: RFC 4515 breakouts (")(", "*)(", "(|(", "(&)"),
 //     unbalanced filters and NULs; a complete filter in an ldap field is
 //     expected.

@@ -404,7 +404,7 @@ func (c *checker) checkKey(top *frame, k string) bool {
 	if m.has(cNUL | cCtrl | cCR | cLF | cTab) {
 		c.reason(ReasonControlChars, "control characters in a key")
 	}
-	if m.has(cDollar) && len(k) > 0 && k[0] == '$' {
+	if m.has(cDollar) {
 		c.nosqlKey(top.self, k, top.query)
 	}
 	return !c.stopped()
