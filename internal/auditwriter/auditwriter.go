@@ -40,6 +40,10 @@ const (
 	HeaderSourceSeq    = "Escai-Source-Sequence"
 	HeaderEventTime    = "Escai-Event-Time-Ms" // event time, Unix milliseconds
 	HeaderEventType    = "Escai-Event-Type"
+	// HeaderActor is the record's actor as a blind index (audit.DerivedKeys
+	// BlindIndex of kind "actor"), never the identity itself; sealed
+	// records only (see ActorOf).
+	HeaderActor = "Escai-Actor"
 )
 
 // TenantIndexKey is the Redis sorted set of a tenant's audit records:
@@ -54,6 +58,12 @@ func AgentIndexKey(tenant, agent string) string { return "escai:audit:t:" + tena
 // type, scored and keyed like TenantIndexKey.
 func TypeIndexKey(tenant, eventType string) string {
 	return "escai:audit:t:" + tenant + ":type:" + eventType
+}
+
+// ActorIndexKey is the Redis sorted set of a tenant's records caused by one
+// actor, by the actor's blind index; scored and keyed like TenantIndexKey.
+func ActorIndexKey(tenant, actorRef string) string {
+	return "escai:audit:t:" + tenant + ":actor:" + actorRef
 }
 
 // EventIndexKey is the Redis hash of a tenant's records by "<agent>/<id>",

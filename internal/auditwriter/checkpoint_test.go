@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/escai-framework/escai/internal/auditwriter"
@@ -124,8 +125,9 @@ func TestSealerCheckpoints(t *testing.T) {
 }
 
 type subjectMsg struct {
-	data []byte
-	seq  uint64
+	data   []byte
+	seq    uint64
+	header nats.Header
 }
 
 // readSubject reads every message stored on subject (exactly) in order.
@@ -133,7 +135,7 @@ func readSubject(t *testing.T, js jetstream.JetStream, subject string) []subject
 	t.Helper()
 	var out []subjectMsg
 	err := auditwriter.ReplaySubject(context.Background(), js, subject, func(m jetstream.Msg, seq uint64) bool {
-		out = append(out, subjectMsg{data: bytes.Clone(m.Data()), seq: seq})
+		out = append(out, subjectMsg{data: bytes.Clone(m.Data()), seq: seq, header: m.Headers()})
 		return true
 	}, nil)
 	if err != nil {

@@ -20,14 +20,18 @@ import (
 const MaxQueryLimit = 10000
 
 // Query selects audit records through the Redis index: one tenant, and
-// optionally one agent and one event type, in an event-time window.
+// optionally one agent, one event type and one actor, in an event-time
+// window.
 type Query struct {
 	Tenant string
 	Agent  string // optional
 	Type   string // optional, e.g. escai.tool.call
-	Since  time.Time
-	Until  time.Time // exclusive; zero: no bound
-	Limit  int       // 1..MaxQueryLimit
+	// ActorRef is an actor's blind index (audit.DerivedKeys.BlindIndex
+	// of kind "actor"; see ActorRef), optional.
+	ActorRef string
+	Since    time.Time
+	Until    time.Time // exclusive; zero: no bound
+	Limit    int       // 1..MaxQueryLimit
 }
 
 // Validate checks every field: identifiers, a known window, a bounded
@@ -39,6 +43,9 @@ func (q *Query) Validate() error {
 	}
 	if q.Agent != "" && !events.ValidIdentifier(q.Agent) {
 		errs = append(errs, fmt.Errorf("agent %q is not an identifier", q.Agent))
+	}
+	if q.ActorRef != "" && !validActorRef(q.ActorRef) {
+		errs = append(errs, fmt.Errorf("actor reference %q is not a blind index (22 base64url characters)", q.ActorRef))
 	}
 	if q.Type != "" && !validEventType(q.Type) {
 		errs = append(errs, fmt.Errorf("type %q is not an event type ([A-Za-z0-9._-], up to 255)", q.Type))
@@ -55,13 +62,16 @@ func (q *Query) Validate() error {
 // QueryResult is one record a query returns (a JSON line of escai audit
 // query).
 type QueryResult struct {
-	StreamSeq uint64    `json:"stream_seq"`
-	Partition int       `json:"partition"`
-	PSeq      *uint64   `json:"pseq,omitempty"` // sealed records
-	EventID   string    `json:"event_id"`
-	Tenant    string    `json:"tenant"`
-	Agent     string    `json:"agent"`
-	Type      string    `json:"type,omitempty"`
+	StreamSeq uint64  `json:"stream_seq"`
+	Partition int     `json:"partition"`
+	PSeq      *uint64 `json:"pseq,omitempty"` // sealed records
+	EventID   string  `json:"event_id"`
+	Tenant    string  `json:"tenant"`
+	Agent     string  `json:"agent"`
+	Type      string  `json:"type,omitempty"`
+	// ActorRef is the blind index of who caused the event (sealed records
+	// that name one).
+	ActorRef  string    `json:"actor_ref,omitempty"`
 	EventTime time.Time `json:"event_time"`
 	Sealed    bool      `json:"sealed"`
 	KeyID     string    `json:"key_id,omitempty"`
@@ -83,6 +93,8 @@ func RunQuery(ctx context.Context, js jetstream.JetStream, rdb *redis.Client, q 
 	}
 	key := TenantIndexKey(q.Tenant)
 	switch {
+	case q.ActorRef != "":
+		key = ActorIndexKey(q.Tenant, q.ActorRef)
 	case q.Agent != "":
 		key = AgentIndexKey(q.Tenant, q.Agent)
 	case q.Type != "":
@@ -119,7 +131,8 @@ func RunQuery(ctx context.Context, js jetstream.JetStream, rdb *redis.Client, q 
 				return n, fmt.Errorf("audit query: record %d: %w", seq, err)
 			}
 			r := resultOf(raw, ring)
-			if r == nil || r.Tenant != q.Tenant || (q.Agent != "" && r.Agent != q.Agent) || (q.Type != "" && r.Type != q.Type) {
+			if r == nil || r.Tenant != q.Tenant || (q.Agent != "" && r.Agent != q.Agent) || (q.Type != "" && r.Type != q.Type) ||
+				(q.ActorRef != "" && r.ActorRef != q.ActorRef) {
 				continue
 			}
 			if err := fn(r); err != nil {
@@ -158,7 +171,7 @@ func resultOf(m *jetstream.RawStreamMsg, ring *audit.KeyRing) *QueryResult {
 	}
 	pseq := rec.PSeq
 	r.Sealed, r.PSeq, r.Partition = true, &pseq, int(rec.Partition)
-	r.EventID, r.Tenant, r.Agent, r.Type, r.KeyID = rec.EventID, rec.Tenant, rec.Agent, rec.EventType, rec.KeyID
+	r.EventID, r.Tenant, r.Agent, r.Type, r.KeyID, r.ActorRef = rec.EventID, rec.Tenant, rec.Agent, rec.EventType, rec.KeyID, rec.Actor
 	if rec.Cipher != audit.CipherNone && ring == nil {
 		r.Unreadable = "encrypted; give the data keys (--decrypt) to read it"
 		return r

@@ -134,6 +134,9 @@ func (b *indexBatch) add(h interface{ Get(string) string }, seq uint64, storedMs
 	if typ := h.Get(HeaderEventType); validEventType(typ) {
 		b.zadd(TypeIndexKey(tenant, typ), z)
 	}
+	if ref := h.Get(HeaderActor); validActorRef(ref) {
+		b.zadd(ActorIndexKey(tenant, ref), z)
+	}
 	hk := EventIndexKey(tenant)
 	if _, ok := b.hashes[hk]; !ok {
 		b.order = append(b.order, hk)

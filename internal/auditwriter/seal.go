@@ -419,11 +419,17 @@ func (s *Sealer) seal(_ context.Context, in *stage.Message, ev *events.Envelope,
 		SourceSeq: in.Sequence,
 		Payload:   in.Data,
 	}
+	if who := ActorOf(ev.Data); who != "" {
+		input.Actor = s.keys.BlindIndex(actorKind, who)
+	}
 	if err := audit.ValidateInput(&input); err != nil {
 		return stage.Output{}, stage.Permanent(CodeAuditInvalidInput, "", err)
 	}
 	pos := in.Stream + "\x00" + strconv.FormatUint(in.Sequence, 10)
 	h := recordHeader(in, ev)
+	if input.Actor != "" {
+		h.Set(HeaderActor, input.Actor)
+	}
 
 	s.start()
 	ps := s.partition(part)

@@ -25,14 +25,17 @@ import (
 // query publishes before it returns anything: who asked for what. Access
 // to the audit trail is itself audited.
 type QueryReport struct {
-	Actor   string `json:"actor"`
-	Tenant  string `json:"tenant"`
-	Agent   string `json:"agent,omitempty"`
-	Type    string `json:"type,omitempty"`
-	Since   string `json:"since,omitempty"`
-	Until   string `json:"until,omitempty"`
-	Limit   int    `json:"limit"`
-	Decrypt bool   `json:"decrypt"`
+	Actor  string `json:"actor"`
+	Tenant string `json:"tenant"`
+	Agent  string `json:"agent,omitempty"`
+	Type   string `json:"type,omitempty"`
+	// ActorRef is the blind index of the --actor asked for, never the
+	// identity itself.
+	ActorRef string `json:"actor_ref,omitempty"`
+	Since    string `json:"since,omitempty"`
+	Until    string `json:"until,omitempty"`
+	Limit    int    `json:"limit"`
+	Decrypt  bool   `json:"decrypt"`
 }
 
 // newAuditQuery finds audit records through the Redis index and prints
@@ -52,6 +55,7 @@ func newAuditQuery() *cobra.Command {
 	cmd.Flags().StringVar(&q.Tenant, "tenant", "", "tenant (required)")
 	cmd.Flags().StringVar(&q.Agent, "agent", "", "only this agent")
 	cmd.Flags().StringVar(&q.Type, "type", "", "only this event type, e.g. escai.tool.call")
+	actorName := cmd.Flags().String("actor", "", "only records caused by this actor (the \"actor\", \"user.id\" or \"enduser.id\" of the event data; looked up by its blind index, so ESCAI_SECRET_KEY is needed)")
 	since := cmd.Flags().String("since", "", "event time from (RFC 3339, or a duration back from now such as 24h)")
 	until := cmd.Flags().String("until", "", "event time before (RFC 3339, or a duration back from now)")
 	cmd.Flags().IntVar(&q.Limit, "limit", 100, fmt.Sprintf("at most this many records (1..%d)", auditwriter.MaxQueryLimit))
@@ -75,6 +79,16 @@ func newAuditQuery() *cobra.Command {
 			return err
 		}
 		defer s.nc.Close()
+		if *actorName != "" {
+			if len(s.cfg.SecretKey) == 0 {
+				return &ExitError{Code: 2, Err: errors.New("--actor needs ESCAI_SECRET_KEY: actors are indexed by a keyed blind index")}
+			}
+			keys, err := audit.DeriveKeys(s.cfg.SecretKey)
+			if err != nil {
+				return err
+			}
+			q.ActorRef = auditwriter.ActorRef(keys, *actorName)
+		}
 		rdb, err := redisx.Connect(ctx, s.cfg.RedisURL)
 		if err != nil {
 			return err
@@ -86,7 +100,7 @@ func newAuditQuery() *cobra.Command {
 				return err
 			}
 		}
-		report := QueryReport{Actor: actor(), Tenant: q.Tenant, Agent: q.Agent, Type: q.Type, Limit: q.Limit, Decrypt: *decrypt}
+		report := QueryReport{Actor: actor(), Tenant: q.Tenant, Agent: q.Agent, Type: q.Type, ActorRef: q.ActorRef, Limit: q.Limit, Decrypt: *decrypt}
 		if !q.Since.IsZero() {
 			report.Since = q.Since.Format(time.RFC3339Nano)
 		}

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -73,6 +74,13 @@ func TestAuditQuery(t *testing.T) {
 		t.Fatalf("type query without keys: %d records, first %+v", len(rs), rs[0])
 	}
 
+	// By actor: none of these events names one. The recorded query holds
+	// the actor's blind index, not the identity asked for.
+	code, out, errOut = runEscaiCmd(append(base, "--tenant", "acme", "--actor", "carol@example.com")...)
+	if code != 0 || len(queryLines(t, out)) != 0 {
+		t.Fatalf("actor query: exit %d, %q\n%s", code, out, errOut)
+	}
+
 	// Bad input is refused before anything is read or recorded.
 	for _, bad := range [][]string{
 		{"--tenant", "ACME"},
@@ -108,7 +116,8 @@ func TestAuditQuery(t *testing.T) {
 		}
 		reports = append(reports, r)
 	}
-	if len(reports) != 2 || reports[0].Agent != "agent-3" || !reports[0].Decrypt || reports[1].Type != "escai.tool.call" || reports[1].Actor == "" {
+	if len(reports) != 3 || reports[0].Agent != "agent-3" || !reports[0].Decrypt || reports[1].Type != "escai.tool.call" || reports[1].Actor == "" ||
+		len(reports[2].ActorRef) != 22 || strings.Contains(fmt.Sprint(reports[2]), "carol") {
 		t.Fatalf("recorded queries: %+v", reports)
 	}
 }
