@@ -54,10 +54,16 @@ func Decode(raw []byte, lim Limits) (*Envelope, error) {
 	if !utf8.Valid(raw) {
 		return nil, fmt.Errorf("%w at byte offset %d", ErrInvalidUTF8, invalidUTF8At(raw))
 	}
-	if off := depthExceededAt(raw, lim.MaxDepth); off >= 0 {
-		return nil, fmt.Errorf("%w: nesting exceeds %d at byte offset %d", ErrTooDeep, lim.MaxDepth, off)
+	ok, deepAt := validJSONDepth(raw, lim.MaxDepth)
+	if !ok && deepAt < 0 {
+		// A syntax error before any level too deep: a level too deep
+		// further on still wins, as the order of checks promises.
+		deepAt = depthExceededAt(raw, lim.MaxDepth)
 	}
-	if !validJSON(raw) {
+	if deepAt >= 0 {
+		return nil, fmt.Errorf("%w: nesting exceeds %d at byte offset %d", ErrTooDeep, lim.MaxDepth, deepAt)
+	}
+	if !ok {
 		return nil, syntaxError(raw)
 	}
 	return decodeObject(raw)

@@ -1,5 +1,7 @@
 package events
 
+import "math"
+
 // validJSON reports whether data is one valid JSON value (RFC 8259), the same
 // answer as encoding/json.Valid, which FuzzValidJSON checks. It exists for
 // speed: it runs on every event at every stage, and encoding/json's scanner
@@ -7,6 +9,16 @@ package events
 // first, as json.Valid does not either) and it does not recurse: containers
 // are tracked on a slice.
 func validJSON(data []byte) bool {
+	ok, _ := validJSONDepth(data, math.MaxInt)
+	return ok
+}
+
+// validJSONDepth is validJSON that also stops at the first '{' or '['
+// opening a level deeper than maxDepth (empty containers count, as in
+// depthExceededAt) and returns its offset as deepAt, else -1. One pass
+// instead of a depth scan and a syntax scan: on a valid prefix both count
+// the same levels, so deepAt is the offset depthExceededAt would find.
+func validJSONDepth(data []byte, maxDepth int) (ok bool, deepAt int) {
 	const (
 		wantValue = iota
 		afterValue
@@ -22,10 +34,13 @@ func validJSON(data []byte) bool {
 		switch state {
 		case wantValue:
 			if i >= n {
-				return false
+				return false, -1
 			}
 			switch data[i] {
 			case '{':
+				if len(stack) >= maxDepth {
+					return false, i
+				}
 				i = skipSpace(data, i+1)
 				if i < n && data[i] == '}' {
 					i++
@@ -36,6 +51,9 @@ func validJSON(data []byte) bool {
 				state = wantKey
 				continue
 			case '[':
+				if len(stack) >= maxDepth {
+					return false, i
+				}
 				i = skipSpace(data, i+1)
 				if i < n && data[i] == ']' {
 					i++
@@ -47,38 +65,38 @@ func validJSON(data []byte) bool {
 			case '"':
 				j, ok := scanString(data, i)
 				if !ok {
-					return false
+					return false, -1
 				}
 				i = j
 			case 't':
 				if !hasLiteral(data, i, "true") {
-					return false
+					return false, -1
 				}
 				i += 4
 			case 'f':
 				if !hasLiteral(data, i, "false") {
-					return false
+					return false, -1
 				}
 				i += 5
 			case 'n':
 				if !hasLiteral(data, i, "null") {
-					return false
+					return false, -1
 				}
 				i += 4
 			default:
 				j, ok := scanNumber(data, i)
 				if !ok {
-					return false
+					return false, -1
 				}
 				i = j
 			}
 			state = afterValue
 		case afterValue:
 			if len(stack) == 0 {
-				return i == n
+				return i == n, -1
 			}
 			if i >= n {
-				return false
+				return false, -1
 			}
 			top := stack[len(stack)-1]
 			switch data[i] {
@@ -91,30 +109,30 @@ func validJSON(data []byte) bool {
 				}
 			case '}':
 				if top != '{' {
-					return false
+					return false, -1
 				}
 				stack = stack[:len(stack)-1]
 				i++
 			case ']':
 				if top != '[' {
-					return false
+					return false, -1
 				}
 				stack = stack[:len(stack)-1]
 				i++
 			default:
-				return false
+				return false, -1
 			}
 		case wantKey:
 			if i >= n || data[i] != '"' {
-				return false
+				return false, -1
 			}
 			j, ok := scanString(data, i)
 			if !ok {
-				return false
+				return false, -1
 			}
 			i = skipSpace(data, j)
 			if i >= n || data[i] != ':' {
-				return false
+				return false, -1
 			}
 			i++
 			state = wantValue

@@ -69,6 +69,33 @@ func FuzzValidJSON(f *testing.F) {
 	})
 }
 
+// FuzzValidJSONDepth: the one-pass check agrees with the two it replaces
+// in Decode: the depth scan finds the same offset, and without a level too
+// deep the syntax answer is encoding/json's.
+func FuzzValidJSONDepth(f *testing.F) {
+	for _, s := range []string{`{"a":[1,[2,[3]]]}`, `[[[[]]]]`, `{"a":{"b":{}}}`, `[[[[`, `{"a":"[[[[["}`, `[{}, [[]], "x"]`} {
+		f.Add([]byte(s), uint8(2))
+	}
+	f.Fuzz(func(t *testing.T, data []byte, max uint8) {
+		limit := int(max%40) + 1
+		ok, deepAt := validJSONDepth(data, limit)
+		if deepAt >= 0 {
+			if want := depthExceededAt(data, limit); want != deepAt {
+				t.Fatalf("validJSONDepth(%q, %d): too deep at %d, the depth scan says %d", data, limit, deepAt, want)
+			}
+			return
+		}
+		if ok {
+			if want := depthExceededAt(data, limit); want >= 0 {
+				t.Fatalf("validJSONDepth(%q, %d) passed; the depth scan finds a level too deep at %d", data, limit, want)
+			}
+		}
+		if want := json.Valid(data); ok != want {
+			t.Fatalf("validJSONDepth(%q, %d) = %v, encoding/json says %v", data, limit, ok, want)
+		}
+	})
+}
+
 func BenchmarkValidJSON(b *testing.B) {
 	raw := []byte(`{"specversion":"1.0","id":"evt-000001","source":"urn:escai:agent:agent-1","type":"escai.tool.call","time":"2026-12-04T10:00:00Z","datacontenttype":"application/json","tenant":"acme","agentid":"agent-1","data":{"gen_ai.tool.name":"sql","arguments":{"query":"SELECT id, total FROM orders WHERE customer_id = 42","limit":10},"pad":"` + strings.Repeat("x", 700) + `"}}`)
 	b.Run("fast", func(b *testing.B) {
