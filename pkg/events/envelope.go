@@ -258,10 +258,79 @@ func checkSource(s string) error {
 	if err := checkText("source", s, maxSource); err != nil {
 		return err
 	}
+	if plainURI(s) {
+		return nil
+	}
 	if _, err := url.Parse(s); err != nil {
 		return &FieldError{Field: "source", Err: ErrInvalidAttribute, Detail: "must be a URI-reference, got " + quote(s)}
 	}
 	return nil
+}
+
+// uriPlain marks the characters plainURI accepts: unreserved and the
+// sub-delimiters, ':', '/' and '@'; no '%', '?', '#', '[' or ']', which need
+// url.Parse's rules.
+var uriPlain = func() (t [256]bool) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = true, true
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for _, c := range "-._~!$&'()*+,;=:/@" {
+		t[c] = true
+	}
+	return t
+}()
+
+// plainURI is a fast path for the sources agents send ("urn:escai:agent:x",
+// "https://agents.example/a/b", "/agents/a"): a scheme followed by plain
+// characters, with an authority of host characters and a numeric port, or
+// an absolute path. What it accepts url.Parse accepts too (FuzzPlainURI);
+// anything else goes to url.Parse, which is what it saves every event.
+func plainURI(s string) bool {
+	if s == "" {
+		return false
+	}
+	rest := s
+	if s[0] == '/' {
+		if len(s) > 1 && s[1] == '/' {
+			return false // a network-path reference: url.Parse decides
+		}
+	} else {
+		i := 0
+		for i < len(s) && (s[i] >= 'a' && s[i] <= 'z' || s[i] >= 'A' && s[i] <= 'Z' || i > 0 && (s[i] >= '0' && s[i] <= '9' || s[i] == '+' || s[i] == '-' || s[i] == '.')) {
+			i++
+		}
+		if i == 0 || i >= len(s) || s[i] != ':' {
+			return false
+		}
+		rest = s[i+1:]
+		if strings.HasPrefix(rest, "//") {
+			auth, path, _ := strings.Cut(rest[2:], "/")
+			host, port, hasPort := strings.Cut(auth, ":")
+			for j := 0; j < len(host); j++ {
+				c := host[j]
+				if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.') {
+					return false
+				}
+			}
+			if hasPort {
+				for j := 0; j < len(port); j++ {
+					if port[j] < '0' || port[j] > '9' {
+						return false
+					}
+				}
+			}
+			rest = path
+		}
+	}
+	for j := 0; j < len(rest); j++ {
+		if !uriPlain[rest[j]] {
+			return false
+		}
+	}
+	return true
 }
 
 // checkTime refuses the zero time (an unset field) and instants whose UTC

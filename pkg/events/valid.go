@@ -1,6 +1,9 @@
 package events
 
-import "math"
+import (
+	"encoding/binary"
+	"math"
+)
 
 // validJSON reports whether data is one valid JSON value (RFC 8259), the same
 // answer as encoding/json.Valid, which FuzzValidJSON checks. It exists for
@@ -150,17 +153,42 @@ var stringStop = func() (t [256]bool) {
 	return t
 }()
 
+// Word-at-a-time string scanning: eight bytes are checked at once for a
+// quote, a backslash or a control character (the classic "has zero byte" /
+// "has byte less than n" bit tricks), so long prompts and model outputs,
+// which have none for hundreds of bytes, cost an eighth of the loop.
+const (
+	ones       = 0x0101010101010101
+	highs      = 0x8080808080808080
+	quotes     = ones * '"'
+	backslashs = ones * '\\'
+)
+
+// stringStopIn reports whether the 8 bytes of w hold a quote, a backslash
+// or a byte below 0x20. Exact for "any": a borrow can only add false bits
+// above a byte that is itself a match.
+func stringStopIn(w uint64) bool {
+	hasZero := func(x uint64) uint64 { return (x - ones) & ^x & highs }
+	below20 := (w - ones*0x20) & ^w & highs
+	return hasZero(w^quotes)|hasZero(w^backslashs)|below20 != 0
+}
+
 // scanString checks the string starting at data[i] == '"' and returns the
 // index after its closing quote.
 func scanString(data []byte, i int) (int, bool) {
 	n := len(data)
 	i++
-	for i < n {
-		c := data[i]
-		if !stringStop[c] {
-			i++
-			continue
+	for {
+		for i+8 <= n && !stringStopIn(binary.LittleEndian.Uint64(data[i:])) {
+			i += 8
 		}
+		for i < n && !stringStop[data[i]] {
+			i++
+		}
+		if i >= n {
+			return 0, false
+		}
+		c := data[i]
 		switch {
 		case c == '"':
 			return i + 1, true
@@ -188,7 +216,6 @@ func scanString(data []byte, i int) (int, bool) {
 			return 0, false
 		}
 	}
-	return 0, false
 }
 
 func isHex(c byte) bool {

@@ -2,6 +2,7 @@ package events
 
 import (
 	"encoding/json"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -108,6 +109,42 @@ func BenchmarkValidJSON(b *testing.B) {
 		b.SetBytes(int64(len(raw)))
 		for b.Loop() {
 			json.Valid(raw)
+		}
+	})
+}
+
+// TestScanStringWordAtATime puts every byte value at every offset of a
+// string long enough for the eight-byte path, so each lane of the word
+// check meets each stop character, and compares with encoding/json.
+func TestScanStringWordAtATime(t *testing.T) {
+	t.Parallel()
+	for c := range 256 {
+		for pos := range 40 {
+			s := []byte(`"` + strings.Repeat("a", 40) + `"`)
+			s[1+pos] = byte(c)
+			if got, want := validJSON(s), json.Valid(s); got != want {
+				t.Fatalf("byte %#x at %d: validJSON %v, encoding/json %v", c, pos, got, want)
+			}
+			// An escape right after: the scan must resume word-wise.
+			e := []byte(`"` + strings.Repeat("b", 10) + `\n` + strings.Repeat("a", 30) + `"`)
+			e[14+pos%28] = byte(c)
+			if got, want := validJSON(e), json.Valid(e); got != want {
+				t.Fatalf("after an escape, byte %#x at %d: validJSON %v, encoding/json %v", c, 14+pos%28, got, want)
+			}
+		}
+	}
+}
+
+// FuzzPlainURI: whatever the source fast path accepts, url.Parse accepts.
+func FuzzPlainURI(f *testing.F) {
+	for _, s := range []string{"urn:escai:agent:a", "https://agents.acme.example/research/agent-7", "/agents/a", "http://h:80/x", "http://h:x", "a:b", "1a:b", "//h/x", "http://[::1]/", "mailto:a@b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if plainURI(s) {
+			if _, err := url.Parse(s); err != nil {
+				t.Fatalf("plainURI(%q) accepted what url.Parse refuses: %v", s, err)
+			}
 		}
 	})
 }
