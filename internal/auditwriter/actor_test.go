@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/textproto"
 	"strings"
 	"testing"
 	"time"
@@ -136,6 +137,19 @@ func TestActorIndex(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// TestHeaderNamesCanonical: record headers are built without Header.Set,
+// so their names must already be in canonical form, or Header.Get would
+// not find them.
+func TestHeaderNamesCanonical(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{auditwriter.HeaderTenant, auditwriter.HeaderAgent, auditwriter.HeaderEventID, auditwriter.HeaderSourceStream,
+		auditwriter.HeaderSourceSeq, auditwriter.HeaderEventTime, auditwriter.HeaderEventType, auditwriter.HeaderActor} {
+		if c := textproto.CanonicalMIMEHeaderKey(name); c != name {
+			t.Errorf("header %q is not canonical (%q)", name, c)
 		}
 	}
 }

@@ -440,7 +440,11 @@ func (s *Sealer) seal(_ context.Context, in *stage.Message, ev *events.Envelope,
 		return storedOutput(part, st, true), nil
 	}
 	f := newRecordFuture()
-	outHeader := cloneHeader(h) // h goes to the committer, which writes into it
+	// The runtime's Output shares h with the committer, which writes the
+	// fence header into it while publishing. The runtime reads it only once
+	// f resolves, and the committer is done with h by then: the channel
+	// hand-over orders the two.
+	outHeader := h
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
