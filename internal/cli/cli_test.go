@@ -270,15 +270,19 @@ func TestPIIScanJSONL(t *testing.T) {
 // TestPIIRevealIsAuditedFirst: a reveal stores its security event before
 // printing anything, and refuses when it cannot.
 func TestPIIRevealIsAuditedFirst(t *testing.T) {
+	// The PII keys come from ESCAI_PII_KEY, not the master key: reveal
+	// must use the same.
 	key := "6f1c2a9b8e7d6c5b4a39281706f5e4d3c2b1a0998877665544332211ffeeddcc"
+	piiKey := "0a1b2c3d4e5f60718293a4b5c6d7e8f90112233445566778899aabbccddeeff0"
 	t.Setenv("ESCAI_SECRET_KEY", key)
+	t.Setenv("ESCAI_PII_KEY", piiKey)
 	cfg, _ := config.Load(func(k string) (string, bool) {
-		if k == "ESCAI_SECRET_KEY" {
-			return key, true
+		if k == "ESCAI_PII_KEY" {
+			return piiKey, true
 		}
 		return "", false
 	}, nil)
-	keys, err := pii.KeysFromSecret(cfg.SecretKey)
+	keys, err := pii.KeysFromSecret(cfg.PIIKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -288,8 +292,16 @@ func TestPIIRevealIsAuditedFirst(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	masked, _ := m.MaskString("write to jane@example.com", "")
-	token := masked[strings.Index(masked, "<"):]
+	// Tokens are bound to the tenant of the event they were masked in.
+	tokenFor := func(tenant string) string {
+		ev := &events.Envelope{Tenant: tenant, Data: []byte(`{"note":"write to jane@example.com"}`)}
+		if _, err := m.MaskEnvelope(ev); err != nil {
+			t.Fatal(err)
+		}
+		d := string(ev.Data)
+		return d[strings.Index(d, "<") : strings.Index(d, ">")+1]
+	}
+	token, foreign := tokenFor("acme"), tokenFor("globex")
 
 	run := func(natsURL string) (int, string) {
 		cmd := NewEscai()
@@ -297,7 +309,7 @@ func TestPIIRevealIsAuditedFirst(t *testing.T) {
 		defer cancel()
 		cmd.SetContext(ctx)
 		var out bytes.Buffer
-		cmd.SetIn(strings.NewReader(token + "\n"))
+		cmd.SetIn(strings.NewReader(token + "\n" + foreign + "\n"))
 		cmd.SetOut(&out)
 		cmd.SetErr(&out)
 		cmd.SetArgs([]string{"pii", "reveal", "--tenant", "acme", "--reason", "support ticket 42", "--nats-url", natsURL})
@@ -311,12 +323,16 @@ func TestPIIRevealIsAuditedFirst(t *testing.T) {
 	js := brokertest.JetStream(t, brokertest.Connect(t, srv))
 	brokertest.Apply(t, js)
 	code, out := run(srv.ClientURL())
-	if code != 0 || !strings.Contains(out, `"value":"jane@example.com"`) {
+	if code != 0 || strings.Count(out, `"value":"jane@example.com"`) != 1 {
 		t.Fatalf("exit %d: %s", code, out)
+	}
+	// The other tenant's token does not reveal under --tenant acme.
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 2 || !strings.Contains(lines[1], `"error":"pii: token does not decrypt`) {
+		t.Fatalf("a globex token revealed for acme: %s", out)
 	}
 	s, _ := js.Stream(context.Background(), events.StreamSecurity)
 	m0, err := s.GetMsg(context.Background(), 1)
-	if err != nil || m0.Subject != "escai.security.pii_reveal" || strings.Contains(string(m0.Data), "jane") {
+	if err != nil || m0.Subject != "escai.security.pii_reveal" || strings.Contains(string(m0.Data), "jane") || !strings.Contains(string(m0.Data), `"actor":"`) {
 		t.Fatalf("security event %v %s", err, m0.Data)
 	}
 }

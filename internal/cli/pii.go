@@ -71,12 +71,12 @@ func newPIICmd() *cobra.Command {
 func newPIIReveal() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "reveal",
-		Short: "Decrypt <TYPE:enc:…> tokens read one per line (needs ESCAI_SECRET_KEY; the reveal is audited first)",
+		Short: "Decrypt <TYPE:enc:…> tokens of one tenant read one per line (needs ESCAI_SECRET_KEY; the reveal is audited first)",
 		Args:  cobra.NoArgs,
 	}
 	cf := newConfigFlags(cmd.Flags())
 	cf.common()
-	tenant := cmd.Flags().String("tenant", "", "tenant whose data is revealed (required)")
+	tenant := cmd.Flags().String("tenant", "", "tenant whose data is revealed (required; a token reveals only for the tenant it was masked for)")
 	reason := cmd.Flags().String("reason", "", "why the values are needed (required; recorded)")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		if !events.ValidIdentifier(*tenant) || strings.TrimSpace(*reason) == "" {
@@ -86,10 +86,11 @@ func newPIIReveal() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		if len(cfg.SecretKey) == 0 {
-			return &ExitError{Code: 2, Err: errors.New("ESCAI_SECRET_KEY (or _FILE) is required to reveal")}
+		key := pipeline.PIIKey(cfg)
+		if len(key) == 0 {
+			return &ExitError{Code: 2, Err: errors.New("ESCAI_PII_KEY or ESCAI_SECRET_KEY (or their _FILE) is required to reveal")}
 		}
-		keys, err := pii.KeysFromSecret(cfg.SecretKey)
+		keys, err := pii.KeysFromSecret(key)
 		if err != nil {
 			return err
 		}
@@ -114,14 +115,11 @@ func newPIIReveal() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		who := os.Getenv("USER")
-		if who == "" {
-			who = "unknown"
-		}
 		now := time.Now()
 		about := &events.Envelope{ID: fmt.Sprintf("reveal-%d", now.UnixNano()), Tenant: *tenant, AgentID: "operator"}
 		se, err := events.NewSecurityEvent("pii_reveal", "escai-cli", about, map[string]any{
-			"operator": who, "reason": *reason, "tokens": len(tokens),
+			// "actor" is what the audit index files the reveal under.
+			"actor": actor(), "reason": *reason, "tokens": len(tokens),
 		}, now)
 		if err != nil {
 			return err
@@ -131,7 +129,7 @@ func newPIIReveal() *cobra.Command {
 		}
 		enc := json.NewEncoder(cmd.OutOrStdout())
 		for _, t := range tokens {
-			v, err := pii.Reveal(t, keys)
+			v, err := pii.Reveal(t, *tenant, keys)
 			out := map[string]string{"token": t}
 			if err != nil {
 				out["error"] = err.Error()

@@ -3,7 +3,9 @@ package piiworker_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -106,5 +108,45 @@ func TestMasksAndReports(t *testing.T) {
 	}
 	if !bytes.Contains(outs[1].Data, []byte(`"EMAIL":1`)) || !bytes.Contains(outs[1].Data, []byte(`"CREDIT_CARD":1`)) {
 		t.Fatalf("report %s", outs[1].Data)
+	}
+}
+
+// TestEncryptedTokensAreBoundToTheEventsTenant: a value masked with the
+// encrypt strategy reveals with the tenant of the event it was in, and
+// with no other.
+func TestEncryptedTokensAreBoundToTheEventsTenant(t *testing.T) {
+	t.Parallel()
+	keys, err := pii.KeysFromSecret(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := pii.Config{Keys: keys, Strategies: map[string]pii.Strategy{pii.TypeEmail: pii.StrategyEncrypt}}
+	d, err := pii.NewDetector(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := pii.NewMasker(d, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := piiworker.New(events.DefaultLimits(), m, true, func(context.Context, string) error { return nil }, nil)
+	data := []byte(`{"specversion":"1.0","id":"p-2","source":"urn:a","type":"escai.prompt","time":"2026-12-04T10:00:00Z","tenant":"globex","agentid":"agent-1","data":{"content":"mail jane.doe@example.com"}}`)
+	outs, err := p.Process(context.Background(), &stage.Message{Subject: "escai.valid.globex.agent-1.prompt", Data: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := string(outs[0].Data)
+	i, j := strings.Index(out, "<EMAIL:enc:"), strings.Index(out, ">")
+	if i < 0 || j < i {
+		t.Fatalf("no token in %s", out)
+	}
+	token := out[i : j+1]
+	if v, err := pii.Reveal(token, "globex", keys); err != nil || v != "jane.doe@example.com" {
+		t.Fatalf("Reveal for the event's tenant = %q, %v", v, err)
+	}
+	for _, other := range []string{"acme", ""} {
+		if _, err := pii.Reveal(token, other, keys); !errors.Is(err, pii.ErrDecrypt) {
+			t.Errorf("Reveal for tenant %q: %v, want ErrDecrypt", other, err)
+		}
 	}
 }

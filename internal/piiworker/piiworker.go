@@ -76,6 +76,8 @@ func (p *Processor) Process(ctx context.Context, in *stage.Message) ([]stage.Out
 	}
 	var counts pii.Counts
 	if p.mask {
+		// MaskEnvelope binds ev.Tenant into encrypt-strategy tokens, so
+		// `escai pii reveal --tenant` opens them for that tenant only.
 		if counts, err = p.masker.MaskEnvelope(ev); err != nil {
 			// The data is valid JSON (it decoded); a failure here is ours,
 			// and an unmasked event must never pass: dead-letter it.

@@ -261,26 +261,36 @@ func loadHandwritten(t testing.TB, path string) []sample {
 		if strings.TrimSpace(text) == "" {
 			return
 		}
+		// Labels nest: an IP address that is a URL's host is labelled
+		// inside the URL, [[URL http://[[IP_ADDRESS 10.0.0.1]]/x]].
 		var s sample
 		var b strings.Builder
-		for {
-			i := strings.Index(text, "[[")
-			if i < 0 {
-				b.WriteString(text)
-				break
+		type open struct {
+			typ   string
+			start int
+		}
+		var stack []open
+		text = secrets.Replace(text)
+		for text != "" {
+			if strings.HasPrefix(text, "[[") {
+				if sp := strings.IndexByte(text, ' '); sp > 2 && customName.MatchString(text[2:sp]) {
+					stack = append(stack, open{text[2:sp], b.Len()})
+					text = text[sp+1:]
+					continue
+				}
 			}
-			b.WriteString(text[:i])
-			rest := text[i+2:]
-			sp := strings.IndexByte(rest, ' ')
-			end := strings.Index(rest, "]]")
-			if sp < 0 || end < sp {
-				t.Fatalf("bad label near %q", clip(text[i:]))
+			if strings.HasPrefix(text, "]]") && len(stack) > 0 {
+				o := stack[len(stack)-1]
+				stack = stack[:len(stack)-1]
+				s.Spans = append(s.Spans, span{o.typ, o.start, b.Len()})
+				text = text[2:]
+				continue
 			}
-			v := secrets.Replace(rest[sp+1 : end])
-			start := b.Len()
-			b.WriteString(v)
-			s.Spans = append(s.Spans, span{rest[:sp], start, b.Len()})
-			text = rest[end+2:]
+			b.WriteByte(text[0])
+			text = text[1:]
+		}
+		if len(stack) > 0 {
+			t.Fatalf("unclosed label %s in %q", stack[len(stack)-1].typ, clip(b.String()))
 		}
 		s.Text = b.String()
 		out = append(out, s)

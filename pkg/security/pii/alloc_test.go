@@ -12,7 +12,7 @@ import (
 var noPII = strings.Repeat(`{"tool":"shell","args":{"cmd":"git log -1 3f786850e387550fdab836ed7e6dc881de23001b"},`+
 	`"result":"commit 9c1185a5c5e9fc54612808977ee8f548b2258d31\nDate: 2024-01-15T10:30:45.123Z\n",`+
 	`"trace":"550e8400-e29b-41d4-a716-446655440000","ts":1718023456789,"version":"v1.2.3","win":"10.0.19041.1",`+
-	`"note":"listening on :8080 and 127.0.0.1:6379; std::vector<int>; a[1::2]; logo@2x.png; user@localhost",`+
+	`"note":"listening on :8080, netmask 255.255.255.0; std::vector<int>; a[1::2]; logo@2x.png; user@localhost",`+
 	`"sums":"4111111111111112 078-05-1120 GB82WEST12345698765433 0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD",`+
 	`"more":"order ORD-2024-000123 +100% (12) 34 eyJmb28iOiJiYXIifQ.eyJmb28iOiJiYXIifQ.c2ln -----BEGIN PUBLIC KEY-----",`+
 	`"jp":"日本語のテキスト、ümlaut café naïve","hex":"de:ad:be:ef","url":"mailto:"}`+"\n", 20)

@@ -265,6 +265,22 @@ func parseRange(e string, code, lo, hi *int) {
 	*code, *lo, *hi = atoi(c), atoi(l), atoi(h)
 }
 
+// ccLen returns the length of the E.164 country code that digits d start
+// with, or 0.
+func ccLen(d []byte) int {
+	switch {
+	case len(d) < 3 || d[0] == '0':
+		return 0
+	case d[0] == '1' || d[0] == '7':
+		return 1
+	case cc2[prefixNum(d, 2)].max > 0:
+		return 2
+	case cc3[prefixNum(d, 3)]:
+		return 3
+	}
+	return 0
+}
+
 // e164Valid reports whether digits d (country code first, no trunk
 // prefix) form a plausible international number: an assigned country
 // code and a national number of a length that country uses. For +1 the

@@ -27,15 +27,18 @@ const (
 	// StrategyRedact replaces the value with its type: <EMAIL>.
 	StrategyRedact Strategy = "redact"
 	// StrategyHash replaces the value with a keyed pseudonym,
-	// <EMAIL:3f9a1c2b>: the first 4 bytes of HMAC-SHA256(Keys.Hash,
-	// type NUL value) in hex. The same value gives the same token under
-	// one key, so events can still be joined on it; without the key the
-	// value cannot be recovered or confirmed by guessing.
+	// <EMAIL:3f9a1c2b5d7e9f01>: the first 8 bytes of HMAC-SHA256(Keys.Hash,
+	// type NUL canonical value) in hex. The canonical value ignores format
+	// (digits only for numbers, E.164 for phones, lower-case e-mail, netip
+	// form for IP addresses; see the package documentation), so the same
+	// value gives the same token under one key however it was written, and
+	// events can still be joined on it; without the key the value cannot be
+	// recovered or confirmed by guessing.
 	StrategyHash Strategy = "hash"
-	// StrategyEncrypt replaces the value with <EMAIL:enc:v1:…>, the
+	// StrategyEncrypt replaces the value with <EMAIL:enc:v2:…>, the
 	// AES-256-GCM encryption of the value under Keys.Encrypt (random nonce,
-	// the type bound as additional data), base64url without padding. Only
-	// Reveal with the same key turns it back.
+	// the tenant and the type bound as additional data), base64url without
+	// padding. Only Reveal with the same key and tenant turns it back.
 	StrategyEncrypt Strategy = "encrypt"
 )
 

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
+	"net/netip"
 	"strconv"
 	"strings"
 )
@@ -51,6 +52,32 @@ func (d *doc) p(typ, v string) {
 	start := d.b.Len()
 	d.b.WriteString(v)
 	d.spans = append(d.spans, span{typ, start, d.b.Len()})
+}
+
+// url writes a URL labelled URL, and its host labelled IP_ADDRESS too
+// when the host is an IP address (the detector reports both).
+func (d *doc) url(v string) {
+	start := d.b.Len()
+	d.p(TypeURL, v)
+	rest := v[strings.Index(v, "://")+3:]
+	if k := strings.IndexAny(rest, "/?#"); k >= 0 {
+		rest = rest[:k]
+	}
+	hs := start + len(v) - len(v[strings.Index(v, "://")+3:])
+	if at := strings.LastIndexByte(rest, '@'); at >= 0 {
+		hs += at + 1
+		rest = rest[at+1:]
+	}
+	host := rest
+	if strings.HasPrefix(host, "[") {
+		host = host[1:strings.IndexByte(host, ']')]
+		hs++
+	} else if k := strings.LastIndexByte(host, ':'); k >= 0 {
+		host = host[:k]
+	}
+	if _, err := netip.ParseAddr(host); err == nil {
+		d.spans = append(d.spans, span{TypeIPAddress, hs, hs + len(host)})
+	}
 }
 
 func (g *gen) pick(xs ...string) string { return xs[g.r.IntN(len(xs))] }
@@ -424,14 +451,14 @@ func (g *gen) url() string {
 	return g.pick(
 		"https://docs.example.com/guide/install#linux",
 		"https://github.com/acme/app/pull/"+strconv.Itoa(g.n(100, 9999)),
-		"http://localhost:"+g.pick("3000", "8080", "5173")+"/api/health?verbose=1",
+		"http://127.0.0.1:"+g.pick("3000", "8080", "5173")+"/api/health?verbose=1",
 		"https://api.example.com/v1/users/"+strconv.Itoa(g.n(1, 99999)),
 		"https://cdn.example.net/img/logo@2x.png",
 		"https://status.example.io/incidents/"+g.str(12, "abcdefghijklmnopqrstuvwxyz0123456789"),
 		"https://en.wikipedia.org/wiki/Luhn_algorithm",
 		"https://example.com/search?q=pii+masking&page=2",
 		"https://registry.npmjs.org/lodash/-/lodash-4.17.21.tgz",
-		"s3://acme-logs/2024/01/15/app.log.gz",
+		"https://acme-logs.s3.amazonaws.com/2024/01/15/app.log.gz",
 		"https://grafana.internal:3000/d/"+g.str(9, "abcdefghijklmnopqrstuvwxyz0123456789")+"/latency?orgId=1&from=now-6h",
 	)
 }
@@ -606,7 +633,7 @@ func (g *gen) negative() string {
 	case 20:
 		return "asset logo@2x.png, pkg lodash@4.17.21"
 	case 21:
-		return "127.0.0.1:" + g.pick("6379", "5432") + " and 0.0.0.0:8080, netmask 255.255.255.0"
+		return "localhost:" + g.pick("6379", "5432") + ", http://localhost:8080/health, s3://acme-logs/app.log, netmask 255.255.255.0"
 	case 22:
 		return "account " + strconv.Itoa(g.n(1, 3)) + g.digits(11)
 	case 23:
@@ -728,7 +755,7 @@ var templates = []template{
 		d.s("$ ssh -i ~/.ssh/id_ed25519 deploy@")
 		d.p(TypeIPAddress, g.ipv4())
 		d.s(" -p 2222\n$ docker run -p 8080:8080 -e DATABASE_URL=")
-		d.p(TypeURL, g.urlCreds())
+		d.url(g.urlCreds())
 		d.s(" acme/app:", g.semver()[1:], "\n")
 		g.filler(d)
 	},
@@ -768,10 +795,10 @@ var templates = []template{
 		d.s("2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc fq_codel state UP\n    link/ether ")
 		d.p(TypeMACAddress, strings.ToLower(g.mac()))
 		d.s(" brd ff:ff:ff:ff:ff:ff\n    inet ")
-		d.p(TypeIPAddress, fmt.Sprintf("192.168.%d.%d", g.n(0, 254), g.n(2, 254)))
-		d.s("/24 scope global eth0\n    inet6 ")
-		d.p(TypeIPAddress, "fe80::"+strconv.FormatInt(int64(g.n(1, 0xffff)), 16)+":"+strconv.FormatInt(int64(g.n(1, 0xffff)), 16)+":"+strconv.FormatInt(int64(g.n(1, 0xffff)), 16)+":"+strconv.FormatInt(int64(g.n(1, 0xffff)), 16))
-		d.s("/64 scope link\n")
+		d.p(TypeIPAddress, fmt.Sprintf("192.168.%d.%d/24", g.n(0, 254), g.n(2, 254)))
+		d.s(" scope global eth0\n    inet6 ")
+		d.p(TypeIPAddress, "fe80::"+strconv.FormatInt(int64(g.n(1, 0xffff)), 16)+":"+strconv.FormatInt(int64(g.n(1, 0xffff)), 16)+":"+strconv.FormatInt(int64(g.n(1, 0xffff)), 16)+":"+strconv.FormatInt(int64(g.n(1, 0xffff)), 16)+"/64")
+		d.s(" scope link\n")
 	},
 	// DHCP log.
 	func(g *gen, d *doc) {
@@ -827,7 +854,7 @@ var templates = []template{
 	// Links in chat.
 	func(g *gen, d *doc) {
 		d.s(g.pick("See ", "Docs: ", "PR is up: ", "Logs at "))
-		d.p(TypeURL, g.url())
+		d.url(g.url())
 		d.s(g.pick(" for details.", ".", " — can you review?", ""))
 		if g.chance(0.3) {
 			d.s(" Also www.")
@@ -851,7 +878,7 @@ var templates = []template{
 	// YAML config with a connection string.
 	func(g *gen, d *doc) {
 		d.s("database:\n  url: ")
-		d.p(TypeURL, g.urlCreds())
+		d.url(g.urlCreds())
 		d.s("\n  pool: ", strconv.Itoa(g.n(1, 50)), "\n  timeout: 30s\nimage: acme/api@", g.sha256(), "\n")
 	},
 	// German.
@@ -956,6 +983,44 @@ var templates = []template{
 		d.s(" DST=")
 		d.p(TypeIPAddress, g.ipv4())
 		d.s(" LEN=", strconv.Itoa(g.n(40, 1500)), " TTL=", strconv.Itoa(g.n(30, 128)), " PROTO=TCP SPT=", strconv.Itoa(g.n(1024, 65535)), " DPT=22")
+	},
+	// Network configuration: CIDR blocks, a zone, wildcard and loopback
+	// addresses; a dotless URL host and a netmask are not PII.
+	func(g *gen, d *doc) {
+		h := func() string { return strconv.FormatInt(int64(g.n(1, 0xffff)), 16) }
+		d.s("resource \"aws_security_group_rule\" \"ingress\" {\n  cidr_blocks      = [\"")
+		d.p(TypeIPAddress, fmt.Sprintf("10.%d.0.0/16", g.n(0, 255)))
+		d.s("\", \"")
+		d.p(TypeIPAddress, "0.0.0.0/0")
+		d.s("\"]\n  ipv6_cidr_blocks = [\"")
+		d.p(TypeIPAddress, "2001:db8:"+h()+"::/48")
+		d.s("\"]\n}\n# netmask 255.255.", g.pick("255.0", "240.0", "0.0"), ", health http://localhost:", g.pick("8080", "9090"), "/healthz\nlisten ")
+		d.p(TypeIPAddress, g.pick("0.0.0.0", "127.0.0.1"))
+		d.s(":", g.pick("8080", "5432", "6379"), "; peer ")
+		d.p(TypeIPAddress, "fe80::"+h()+":"+h()+"%"+g.pick("eth0", "en0", "wlan0"))
+		d.s(g.pick(" up", ", state UP", "."), "\n")
+	},
+	// Support chat: numbers named only by "number", an SSN and a lower-case
+	// IBAN with their words, and look-alikes that are not PII.
+	func(g *gen, d *doc) {
+		d.s(g.pick("My ", "Her ", "Customer's "), g.pick("Japanese", "mobile", "new", "CN"), " number is ")
+		switch g.r.IntN(3) {
+		case 0:
+			d.p(TypePhone, "090-"+g.digits(4)+"-"+g.digits(4))
+		case 1:
+			d.p(TypePhone, "13"+strconv.Itoa(g.n(0, 9))+g.digits(8))
+		default:
+			d.p(TypePhone, "0"+strconv.Itoa(g.n(2, 9))+"-"+strconv.Itoa(g.n(2, 9))+g.digits(6))
+		}
+		d.s(g.pick(", ", ". "), g.pick("order number ", "ticket number ", "account number "), g.digits(10), ". ")
+		ssn, sep := g.ssnDigits(), g.pick(" ", ".")
+		d.s(g.pick("SSN ", "Social security number: "))
+		d.p(TypeSSN, ssn[:3]+sep+ssn[3:5]+sep+ssn[5:])
+		d.s(", refund to IBAN ")
+		d.p(TypeIBAN, strings.ToLower(strings.ReplaceAll(g.iban(), " ", "")))
+		c := luhnComplete("4"+g.digits(14), 16)
+		d.s(". Ref ", c[:4], " ", c[4:8], " ", c[8:12], " ", c[12:], " ", g.digits(2), "; old IBAN ",
+			g.pick("RS35 2600 0560 1001 6113 70", "HR12 1001 0051 8630 0016 1", "SM86 0032 2509 8000 0000 0270 100"), ".")
 	},
 }
 

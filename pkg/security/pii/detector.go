@@ -90,9 +90,12 @@ func NewDetector(cfg Config) (*Detector, error) {
 func (d *Detector) Sensitivity() config.Sensitivity { return d.sens }
 
 // Scan appends the PII found in text to dst and returns it. Matches are
-// sorted by Start and never overlap; when two candidates overlap, the one
-// that contains the other wins, otherwise the higher score. With no match
-// and no custom pattern matching, Scan does not allocate.
+// sorted by Start and do not overlap; when two candidates overlap, the
+// one that contains the other wins, otherwise the higher score. The one
+// exception: an IP address that is the host of a reported URL is
+// reported too, right after the URL and inside it (the URL mask keeps
+// the host; Masker replaces the pair once). With no match and no custom
+// pattern matching, Scan does not allocate.
 func (d *Detector) Scan(text string, dst []Match) []Match {
 	return d.ScanWithContext(text, "", dst)
 }
@@ -203,9 +206,10 @@ func asciiLower(s string) string {
 
 // normalize sorts dst[base:] by Start (longer first on ties) and removes
 // overlaps: a match inside another is dropped, and of two that partly
-// overlap the higher score stays (the earlier one on a tie). Handlers
-// emit almost in order (only e-mail local parts look back), so the sort
-// is usually a no-op check.
+// overlap the higher score stays (the earlier one on a tie). The one
+// exception is an IP address inside a URL (its host, see hostIP): it is
+// kept, right after the URL. Handlers emit almost in order (only e-mail
+// local parts look back), so the sort is usually a no-op check.
 func normalize(dst []Match, base int) []Match {
 	m := dst[base:]
 	if len(m) < 2 {
@@ -220,18 +224,24 @@ func normalize(dst []Match, base int) []Match {
 	if !slices.IsSortedFunc(m, less) {
 		slices.SortStableFunc(m, less)
 	}
-	out := 0
+	out, outer := 0, -1 // outer: the last match not nested in another
 	for i := range m {
-		if out > 0 {
-			last := &m[out-1]
+		if outer >= 0 {
+			last := &m[outer]
 			if m[i].Start < last.End {
-				if m[i].End > last.End && m[i].Score > last.Score {
+				if m[i].End <= last.End && last.Type == TypeURL && m[i].Type == TypeIPAddress &&
+					(out-1 == outer || m[out-1].End <= m[i].Start) {
+					m[out] = m[i]
+					out++
+				} else if m[i].End > last.End && m[i].Score > last.Score {
 					*last = m[i]
+					out = outer + 1 // what was nested in the old one goes with it
 				}
 				continue
 			}
 		}
 		m[out] = m[i]
+		outer = out
 		out++
 	}
 	return dst[:base+out]

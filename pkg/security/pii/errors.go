@@ -18,11 +18,13 @@ var (
 	// value. Input that passed events.Decode never produces it.
 	ErrInvalidJSON = errors.New("pii: invalid JSON")
 	// ErrInvalidToken means Reveal was given something that is not an
-	// encrypted token of the form <TYPE:enc:v1:…>.
+	// encrypted token of the form <TYPE:enc:v2:…> (v1 tokens, which were
+	// not bound to a tenant, included).
 	ErrInvalidToken = errors.New("pii: not an encrypted token")
-	// ErrDecrypt means an encrypted token did not open with the given key:
-	// a different key, or a token that was altered.
-	ErrDecrypt = errors.New("pii: token does not decrypt with this key")
+	// ErrDecrypt means an encrypted token did not open with the given key
+	// and tenant: a different key, another tenant's token, or a token that
+	// was altered.
+	ErrDecrypt = errors.New("pii: token does not decrypt with this key and tenant")
 	// ErrMissingKey means an operation needs key material that Keys does
 	// not hold (the encryption key for Reveal, for example).
 	ErrMissingKey = errors.New("pii: missing key")

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/escai-framework/escai/pkg/events"
 	"github.com/escai-framework/escai/pkg/security/config"
 	"github.com/escai-framework/escai/pkg/security/pii"
 )
@@ -56,14 +57,22 @@ func ExampleReveal() {
 	cfg := pii.Config{Keys: keys, Strategies: map[string]pii.Strategy{pii.TypeEmail: pii.StrategyEncrypt}}
 	d, _ := pii.NewDetector(cfg)
 	m, _ := pii.NewMasker(d, cfg)
-	masked, _ := m.MaskString("reply to jane@example.com", "")
-	token := masked[len("reply to "):]
-	fmt.Println(strings.HasPrefix(token, "<EMAIL:enc:v1:"))
-	plain, err := pii.Reveal(token, keys)
+	ev := &events.Envelope{Tenant: "acme", Data: json.RawMessage(`{"note":"reply to jane@example.com"}`)}
+	if _, err := m.MaskEnvelope(ev); err != nil {
+		panic(err)
+	}
+	var data struct{ Note string }
+	_ = json.Unmarshal(ev.Data, &data)
+	token := data.Note[len("reply to "):]
+	fmt.Println(strings.HasPrefix(token, "<EMAIL:enc:v2:"))
+	plain, err := pii.Reveal(token, "acme", keys) // the tenant the event belonged to
 	fmt.Println(plain, err)
+	_, err = pii.Reveal(token, "globex", keys)
+	fmt.Println(err)
 	// Output:
 	// true
 	// jane@example.com <nil>
+	// pii: token does not decrypt with this key and tenant
 }
 
 func ExampleScanJSONL() {

@@ -106,7 +106,8 @@ func (m *Masker) strategy(t string) Strategy {
 
 // MaskString scans s (key is the JSON key holding it, or "") and returns
 // it with every match replaced, and the number of replacements per type.
-// When nothing is found it returns s itself and nil.
+// When nothing is found it returns s itself and nil. Encrypt-strategy
+// tokens it writes are bound to no tenant (Reveal with tenant "").
 func (m *Masker) MaskString(s, key string) (string, Counts) {
 	var buf [8]Match
 	ms := m.d.ScanWithContext(s, key, buf[:0])
@@ -114,26 +115,55 @@ func (m *Masker) MaskString(s, key string) (string, Counts) {
 		return s, nil
 	}
 	var c Counts
-	out := m.apply(make([]byte, 0, len(s)+16*len(ms)), s, ms, &c)
+	out := m.apply(make([]byte, 0, len(s)+16*len(ms)), s, ms, "", &c)
 	return string(out), c
 }
 
-// apply appends s with matches ms replaced to dst.
-func (m *Masker) apply(dst []byte, s string, ms []Match, c *Counts) []byte {
+// apply appends s with matches ms replaced to dst; tenant is bound into
+// encrypt-strategy tokens. A match nested in the one before it (the IP
+// address that is a URL's host) is replaced as part of that one, never
+// on its own, so no text is replaced twice; both are counted.
+func (m *Masker) apply(dst []byte, s string, ms []Match, tenant string, c *Counts) []byte {
 	last := 0
-	for _, mt := range ms {
+	for x := 0; x < len(ms); x++ {
+		mt := ms[x]
+		y := x + 1
+		for y < len(ms) && ms[y].Start < mt.End {
+			c.add(ms[y].Type, 1)
+			y++
+		}
 		dst = append(dst, s[last:mt.Start]...)
-		dst = m.replace(dst, mt.Type, s[mt.Start:mt.End])
+		if y > x+1 && m.strategy(mt.Type) == StrategyMask {
+			dst = m.replaceNested(dst, s, mt, ms[x+1:y], tenant)
+		} else {
+			dst = m.replace(dst, mt.Type, s[mt.Start:mt.End], tenant)
+		}
 		last = mt.End
 		c.add(mt.Type, 1)
+		x = y - 1
 	}
 	return append(dst, s[last:]...)
+}
+
+// replaceNested masks outer partially with the matches inside it replaced
+// by their own strategies first: the host that the URL mask keeps is an
+// IP address, and it must be masked as one.
+func (m *Masker) replaceNested(dst []byte, s string, outer Match, inner []Match, tenant string) []byte {
+	v := make([]byte, 0, outer.End-outer.Start+32)
+	last := outer.Start
+	for _, in := range inner {
+		v = append(v, s[last:in.Start]...)
+		v = m.replace(v, in.Type, s[in.Start:in.End], tenant)
+		last = in.End
+	}
+	v = append(v, s[last:outer.End]...)
+	return appendPartial(dst, outer.Type, string(v))
 }
 
 // replace appends the replacement of value v of type t to dst. If
 // encryption fails (no randomness) the value is redacted: a value is
 // never left in clear because a strategy could not run.
-func (m *Masker) replace(dst []byte, t, v string) []byte {
+func (m *Masker) replace(dst []byte, t, v, tenant string) []byte {
 	switch m.strategy(t) {
 	case StrategyMask:
 		return appendPartial(dst, t, v)
@@ -143,7 +173,7 @@ func (m *Masker) replace(dst []byte, t, v string) []byte {
 		}
 	case StrategyEncrypt:
 		if m.aead != nil {
-			if out, err := appendEncToken(dst, m.aead, m.rand, t, v); err == nil {
+			if out, err := appendEncToken(dst, m.aead, m.rand, tenant, t, v); err == nil {
 				return out
 			}
 		}
@@ -151,45 +181,59 @@ func (m *Masker) replace(dst []byte, t, v string) []byte {
 	return append(append(append(dst, '<'), t...), '>')
 }
 
-// appendHashToken appends <TYPE:xxxxxxxx>: 4 bytes of HMAC-SHA256(key,
-// type NUL value) in hex. This form must never change: joins across
-// events and over time rely on it.
+// hashTokenBytes is how much of the HMAC a pseudonym keeps: 8 bytes, 16
+// hex digits, so that pseudonyms of distinct values do not collide in
+// practice (4 bytes collide after about 65,000 values).
+const hashTokenBytes = 8
+
+// appendHashToken appends <TYPE:xxxxxxxxxxxxxxxx>: the first
+// hashTokenBytes of HMAC-SHA256(key, type NUL canonical value) in hex,
+// where the canonical value is that of appendCanonical, so that one value
+// written in different formats gets one pseudonym. This form must never
+// change: joins across events and over time rely on it.
 func appendHashToken(dst, key []byte, t, v string) []byte {
 	h := hmac.New(sha256.New, key)
 	h.Write([]byte(t))
 	h.Write([]byte{0})
-	h.Write([]byte(v))
+	var buf [96]byte
+	h.Write(appendCanonical(buf[:0], t, v))
 	var sum [sha256.Size]byte
 	h.Sum(sum[:0])
 	dst = append(append(append(dst, '<'), t...), ':')
-	dst = hex.AppendEncode(dst, sum[:4])
+	dst = hex.AppendEncode(dst, sum[:hashTokenBytes])
 	return append(dst, '>')
 }
 
-const encPrefix = ":enc:v1:"
+// encPrefix marks encrypt-strategy tokens. v2 binds the tenant; v1 tokens
+// (type only) are refused by Reveal, since nothing ties them to a tenant.
+const encPrefix = ":enc:v2:"
 
-// encAAD binds a ciphertext to its type, so a token cannot be relabelled.
-func encAAD(t string) []byte { return []byte("escai/pii/v1:" + t) }
+// encAAD is the additional data of a token: its tenant and type, so that
+// a token can be neither relabelled nor revealed as another tenant's.
+// Neither may contain NUL (tenants are identifiers, types are names).
+func encAAD(tenant, t string) []byte { return []byte("escai/pii/v2\x00" + tenant + "\x00" + t) }
 
-// appendEncToken appends <TYPE:enc:v1:base64url(nonce||ciphertext)>.
-func appendEncToken(dst []byte, aead cipher.AEAD, r io.Reader, t, v string) ([]byte, error) {
+// appendEncToken appends <TYPE:enc:v2:base64url(nonce||ciphertext)>.
+func appendEncToken(dst []byte, aead cipher.AEAD, r io.Reader, tenant, t, v string) ([]byte, error) {
 	nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+len(v)+aead.Overhead())
 	if _, err := io.ReadFull(r, nonce); err != nil {
 		return dst, err
 	}
-	sealed := aead.Seal(nonce, nonce, []byte(v), encAAD(t))
+	sealed := aead.Seal(nonce, nonce, []byte(v), encAAD(tenant, t))
 	dst = append(append(append(dst, '<'), t...), encPrefix...)
 	dst = base64.RawURLEncoding.AppendEncode(dst, sealed)
 	return append(dst, '>'), nil
 }
 
 // Reveal decrypts one token written by the encrypt strategy,
-// <TYPE:enc:v1:…>, with keys.Encrypt. It fails with ErrInvalidToken for
-// anything else, ErrMissingKey without a 32-byte key, and ErrDecrypt when
-// the key is not the one that encrypted it or the token was altered
-// (including a changed TYPE). Callers record every reveal as a security
-// event; Reveal itself has no side effects.
-func Reveal(token string, keys Keys) (string, error) {
+// <TYPE:enc:v2:…>, for tenant (the tenant of the event the token was
+// masked in: MaskEnvelope binds the envelope's tenant, MaskData and
+// MaskString bind none, ""), with keys.Encrypt. It fails with
+// ErrInvalidToken for anything else, ErrMissingKey without a 32-byte key,
+// and ErrDecrypt when the key or the tenant is not the one that encrypted
+// it or the token was altered (including a changed TYPE). Callers record
+// every reveal as a security event; Reveal itself has no side effects.
+func Reveal(token, tenant string, keys Keys) (string, error) {
 	t, payload, ok := parseEncToken(token)
 	if !ok {
 		return "", ErrInvalidToken
@@ -203,14 +247,14 @@ func Reveal(token string, keys Keys) (string, error) {
 		return "", ErrInvalidToken
 	}
 	n := aead.NonceSize()
-	pt, err := aead.Open(nil, raw[:n], raw[n:], encAAD(t))
+	pt, err := aead.Open(nil, raw[:n], raw[n:], encAAD(tenant, t))
 	if err != nil {
 		return "", ErrDecrypt
 	}
 	return string(pt), nil
 }
 
-// parseEncToken splits <TYPE:enc:v1:payload>.
+// parseEncToken splits <TYPE:enc:v2:payload>.
 func parseEncToken(tok string) (t, payload string, ok bool) {
 	if len(tok) < 2 || tok[0] != '<' || tok[len(tok)-1] != '>' {
 		return "", "", false

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"testing/iotest"
 
+	"github.com/escai-framework/escai/pkg/events"
 	"github.com/escai-framework/escai/pkg/security/config"
 )
 
@@ -69,6 +70,50 @@ func TestMaskStrategyMask(t *testing.T) {
 	}
 }
 
+// TestMaskNestedIP: an IP address that is a URL's host is reported with
+// the URL; the pair is replaced once, the host by the IP's strategy when
+// the URL's keeps it, and both are counted.
+func TestMaskNestedIP(t *testing.T) {
+	t.Parallel()
+	keys := testKeys(t)
+	tests := map[string]struct {
+		strat   map[string]Strategy
+		in      string
+		want    string // "" means: check only that the address is gone
+		ipCount int
+	}{
+		"mask mask":     {nil, "GET http://172.16.4.2/health ok", "GET http://172.***.***.***/*** ok", 1},
+		"mask ipv6":     {nil, "Visit http://[2001:db8::1]/path", "Visit http://[2001:****:****]/***", 1},
+		"creds loop":    {nil, "mysql://root:x1@127.0.0.1:3306/shop", "mysql://****:****@127.***.***.***:3306/***", 1},
+		"url redact":    {map[string]Strategy{TypeURL: StrategyRedact}, "GET http://172.16.4.2/health", "GET <URL>", 1},
+		"ip redact":     {map[string]Strategy{TypeIPAddress: StrategyRedact}, "GET http://172.16.4.2/health", "GET http://<IP_ADDRESS>/***", 1},
+		"ip hash":       {map[string]Strategy{TypeIPAddress: StrategyHash}, "GET http://172.16.4.2/health", "", 1},
+		"url encrypt":   {map[string]Strategy{"*": StrategyEncrypt}, "GET http://172.16.4.2/health", "", 1},
+		"no ip in host": {nil, "GET https://example.com/a?ip=1", "GET https://example.com/***", 0},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			m := masker(t, Config{Keys: keys, Strategies: tc.strat})
+			got, c := m.MaskString(tc.in, "")
+			if tc.want != "" && got != tc.want {
+				t.Errorf("MaskString(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+			for _, v := range []string{"172.16.4.2", "2001:db8::1", "127.0.0.1"} {
+				if strings.Contains(got, v) {
+					t.Errorf("%s left in %q", v, got)
+				}
+			}
+			if c[TypeURL] != 1 || c[TypeIPAddress] != tc.ipCount {
+				t.Errorf("counts %v", c)
+			}
+			if strings.Count(got, "<") > 1 {
+				t.Errorf("replaced twice: %q", got)
+			}
+		})
+	}
+}
+
 func TestMaskSecretsKeepPrefix(t *testing.T) {
 	t.Parallel()
 	m := masker(t, Config{Strategies: map[string]Strategy{"*": StrategyMask}})
@@ -94,7 +139,7 @@ func TestMaskRedactHashEncrypt(t *testing.T) {
 	}})
 	in := "a@example.com b@example.com a@example.com +1 415 555 2671 536-22-1234"
 	got, c := m.MaskString(in, "")
-	re := regexp.MustCompile(`^<EMAIL:([0-9a-f]{8})> <EMAIL:([0-9a-f]{8})> <EMAIL:([0-9a-f]{8})> (<PHONE:enc:v1:[A-Za-z0-9_-]+>) <SSN>$`)
+	re := regexp.MustCompile(`^<EMAIL:([0-9a-f]{16})> <EMAIL:([0-9a-f]{16})> <EMAIL:([0-9a-f]{16})> (<PHONE:enc:v2:[A-Za-z0-9_-]+>) <SSN>$`)
 	sub := re.FindStringSubmatch(got)
 	if sub == nil {
 		t.Fatalf("MaskString = %q", got)
@@ -105,7 +150,7 @@ func TestMaskRedactHashEncrypt(t *testing.T) {
 	if c[TypeEmail] != 3 || c[TypePhone] != 1 || c[TypeSSN] != 1 {
 		t.Errorf("counts %v", c)
 	}
-	plain, err := Reveal(sub[4], keys)
+	plain, err := Reveal(sub[4], "", keys)
 	if err != nil || plain != "+1 415 555 2671" {
 		t.Fatalf("Reveal = %q, %v", plain, err)
 	}
@@ -125,11 +170,20 @@ func TestReveal(t *testing.T) {
 	t.Parallel()
 	keys := testKeys(t)
 	m := masker(t, Config{Keys: keys, Strategies: map[string]Strategy{"*": StrategyEncrypt}})
-	tok, _ := m.MaskString("jane@example.com", "")
+	ev := &events.Envelope{Tenant: "acme", Data: json.RawMessage(`"jane@example.com"`)}
+	if _, err := m.MaskEnvelope(ev); err != nil {
+		t.Fatal(err)
+	}
+	var tok string
+	if err := json.Unmarshal(ev.Data, &tok); err != nil {
+		t.Fatal(err)
+	}
+	untenanted, _ := m.MaskString("jane@example.com", "")
 	wrong := keys
 	wrong.Encrypt = bytes.Repeat([]byte{1}, 32)
 	relabelled := strings.Replace(tok, "<EMAIL:", "<PHONE:", 1)
 	body := tok[strings.LastIndexByte(tok, ':')+1 : len(tok)-1]
+	v1 := strings.Replace(tok, ":enc:v2:", ":enc:v1:", 1)
 	mid := len(tok) - 10
 	flip := byte('A')
 	if tok[mid] == 'A' {
@@ -137,30 +191,99 @@ func TestReveal(t *testing.T) {
 	}
 	tampered := tok[:mid] + string(flip) + tok[mid+1:]
 	tests := map[string]struct {
-		tok  string
-		keys Keys
-		want string
-		err  error
+		tok, tenant string
+		keys        Keys
+		want        string
+		err         error
 	}{
-		"ok":          {tok, keys, "jane@example.com", nil},
-		"wrong key":   {tok, wrong, "", ErrDecrypt},
-		"relabelled":  {relabelled, keys, "", ErrDecrypt},
-		"tampered":    {tampered, keys, "", ErrDecrypt},
-		"no key":      {tok, Keys{}, "", ErrMissingKey},
-		"not a token": {"<EMAIL>", keys, "", ErrInvalidToken},
-		"hash token":  {"<EMAIL:3f9a1c2b>", keys, "", ErrInvalidToken},
-		"bad base64":  {"<EMAIL:enc:v1:!!!>", keys, "", ErrInvalidToken},
-		"short":       {"<EMAIL:enc:v1:" + body[:8] + ">", keys, "", ErrInvalidToken},
-		"bad type":    {"<email:enc:v1:" + body + ">", keys, "", ErrInvalidToken},
+		"ok":                {tok, "acme", keys, "jane@example.com", nil},
+		"other tenant":      {tok, "globex", keys, "", ErrDecrypt},
+		"no tenant":         {tok, "", keys, "", ErrDecrypt},
+		"untenanted ok":     {untenanted, "", keys, "jane@example.com", nil},
+		"untenanted as one": {untenanted, "acme", keys, "", ErrDecrypt},
+		"wrong key":         {tok, "acme", wrong, "", ErrDecrypt},
+		"relabelled":        {relabelled, "acme", keys, "", ErrDecrypt},
+		"tampered":          {tampered, "acme", keys, "", ErrDecrypt},
+		"no key":            {tok, "acme", Keys{}, "", ErrMissingKey},
+		"not a token":       {"<EMAIL>", "acme", keys, "", ErrInvalidToken},
+		"hash token":        {"<EMAIL:3f9a1c2b5d7e9f01>", "acme", keys, "", ErrInvalidToken},
+		"v1 token":          {v1, "acme", keys, "", ErrInvalidToken},
+		"bad base64":        {"<EMAIL:enc:v2:!!!>", "acme", keys, "", ErrInvalidToken},
+		"short":             {"<EMAIL:enc:v2:" + body[:8] + ">", "acme", keys, "", ErrInvalidToken},
+		"bad type":          {"<email:enc:v2:" + body + ">", "acme", keys, "", ErrInvalidToken},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			got, err := Reveal(tc.tok, tc.keys)
+			got, err := Reveal(tc.tok, tc.tenant, tc.keys)
 			if !errors.Is(err, tc.err) || got != tc.want {
 				t.Errorf("Reveal = %q, %v; want %q, %v", got, err, tc.want, tc.err)
 			}
 		})
+	}
+}
+
+// TestHashIgnoresFormat: the pseudonym of a value does not depend on how
+// it was written, so analysts can join on it; different values still
+// get different pseudonyms.
+func TestHashIgnoresFormat(t *testing.T) {
+	t.Parallel()
+	m := masker(t, Config{Keys: testKeys(t), Strategies: map[string]Strategy{"*": StrategyHash}})
+	tests := map[string]struct {
+		typ       string
+		same      []string
+		different string
+	}{
+		"phone nanp":   {TypePhone, []string{"+1 415 555 2671", "(415) 555-2671", "415-555-2671", "415.555.2671", "+1-415-555-2671", "1-415-555-2671", "4155552671", "+14155552671"}, "+1 415 555 2672"},
+		"phone intl":   {TypePhone, []string{"+49 30 901820", "+49 (0)30 901820", "0049 30 901820", "+49-30-901820"}, "+49 30 901821"},
+		"phone ext":    {TypePhone, []string{"+1 415 555 2671 ext. 204", "(415) 555-2671 x204"}, "+1 415 555 2671"},
+		"card":         {TypeCreditCard, []string{"4111 1111 1111 1111", "4111-1111-1111-1111", "4111111111111111"}, "4012888888881881"},
+		"ssn":          {TypeSSN, []string{"536-22-1234", "536 22 1234", "536.22.1234", "536221234"}, "536-22-1235"},
+		"iban":         {TypeIBAN, []string{"GB82 WEST 1234 5698 7654 32", "GB82WEST12345698765432", "gb82west12345698765432", "GB82-WEST-1234-5698-7654-32"}, "DE89370400440532013000"},
+		"email":        {TypeEmail, []string{"Jane.Doe@Example.com", "jane.doe@example.com", "JANE.DOE@EXAMPLE.COM"}, "jane.doe@example.org"},
+		"ipv6":         {TypeIPAddress, []string{"2001:DB8::1", "2001:db8::1", "2001:0db8:0000:0000:0000:0000:0000:0001"}, "2001:db8::2"},
+		"ipv4 cidr":    {TypeIPAddress, []string{"10.0.0.0/8"}, "10.0.0.0"},
+		"mac":          {TypeMACAddress, []string{"00:1A:2B:3C:4D:5E", "00-1a-2b-3c-4d-5e", "001a.2b3c.4d5e"}, "00:1a:2b:3c:4d:5f"},
+		"eth":          {TypeCrypto, []string{"0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed"}, "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaee"},
+		"url verbatim": {TypeURL, []string{"https://example.com/a"}, "https://example.com/A"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			tok := func(v string) string { return string(m.replace(nil, tc.typ, v, "")) }
+			want := tok(tc.same[0])
+			if !regexp.MustCompile(`^<` + tc.typ + `:[0-9a-f]{16}>$`).MatchString(want) {
+				t.Fatalf("token %q", want)
+			}
+			for _, v := range tc.same[1:] {
+				if got := tok(v); got != want {
+					t.Errorf("%q → %s, %q → %s: want one pseudonym", tc.same[0], want, v, got)
+				}
+			}
+			if got := tok(tc.different); got == want {
+				t.Errorf("%q and %q share the pseudonym %s", tc.same[0], tc.different, got)
+			}
+		})
+	}
+}
+
+// TestHashTokensFromText: the same value in different formats, found in
+// running text, masks to one pseudonym.
+func TestHashTokensFromText(t *testing.T) {
+	t.Parallel()
+	m := masker(t, Config{Keys: testKeys(t), Strategies: map[string]Strategy{"*": StrategyHash}})
+	out, _, err := m.MaskData([]byte(`{"a":"+1 415 555 2671","b":"(415) 555-2671","c":"Jane@Example.com","d":"jane@example.com","e":"4111 1111 1111 1111","f":"4111-1111-1111-1111"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]string
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatal(err)
+	}
+	for _, pair := range [][2]string{{"a", "b"}, {"c", "d"}, {"e", "f"}} {
+		if got[pair[0]] != got[pair[1]] || !strings.HasPrefix(got[pair[0]], "<") {
+			t.Errorf("%s=%s %s=%s: want one pseudonym", pair[0], got[pair[0]], pair[1], got[pair[1]])
+		}
 	}
 }
 
@@ -186,7 +309,7 @@ func TestKeysFromSecret(t *testing.T) {
 }
 
 // pinnedHash is the hash token of jane@example.com under testKeys.
-const pinnedHash = "61a531e5"
+const pinnedHash = "61a531e5cd4cc2a3"
 
 func TestEncryptFailsClosed(t *testing.T) {
 	t.Parallel()

@@ -24,6 +24,7 @@ const (
 	flNegVersion                   // drop when a version word precedes it
 	flNegID                        // lower by ctxBoost when an id word precedes it
 	flBeforeOnly                   // only words before it count as context (a bare run of digits)
+	flNoBoost                      // context does not raise the score (addresses that name no host)
 )
 
 // scanner is the state of one Scan; it lives on the caller's stack.
@@ -118,14 +119,14 @@ func (s *scanner) emit(k kind, start, end, score int, fl uint8) bool {
 		return false
 	}
 	if score < 100 {
-		if score+ctxBoost < d.threshold {
+		if score+ctxBoost < d.threshold || (fl&flNoBoost != 0 && score < d.threshold) {
 			return false
 		}
 		found, neg := s.context(k, start, end, fl&flBeforeOnly == 0)
 		if fl&flNegVersion != 0 && neg&negVersion != 0 {
 			return false
 		}
-		if found {
+		if found && fl&flNoBoost == 0 {
 			score += ctxBoost
 		}
 		if fl&flNegID != 0 && neg&negID != 0 {
@@ -166,11 +167,17 @@ func (s *scanner) context(k kind, start, end int, after bool) (bool, uint32) {
 			break
 		}
 		if words < 2 && we+negReach >= start {
-			neg |= b &^ kindBits
+			neg |= b & negBits
 		}
 		words++
 		if b&want != 0 {
 			found = true
+		}
+		if b&ctxNumber != 0 && k == kPhone && words <= 3 {
+			// "my number is …", but not "order number …"
+			if _, _, pb := prevWord(t, lo, ws); pb == 0 {
+				found = true
+			}
 		}
 		if found && (words >= 2 || we+negReach < start) {
 			break
@@ -194,8 +201,8 @@ func (s *scanner) context(k kind, start, end int, after bool) (bool, uint32) {
 			if !found && c.bits&want != 0 && strings.Contains(t[lo:hi], c.w) {
 				found = true
 			}
-			if c.bits&^kindBits != 0 && strings.Contains(t[max(lo, start-negReachCJK):start], c.w) {
-				neg |= c.bits &^ kindBits
+			if c.bits&negBits != 0 && strings.Contains(t[max(lo, start-negReachCJK):start], c.w) {
+				neg |= c.bits & negBits
 			}
 		}
 	}
@@ -312,6 +319,21 @@ func (s *scanner) word(i int) int {
 					return end
 				}
 			}
+		}
+	}
+	if e-i >= 15 {
+		return s.longWord(i, e)
+	}
+	return e
+}
+
+// longWord handles a word of 15 bytes or more that no prefix claimed: a
+// lower-case IBAN (read in its compact form only) or an AWS secret key.
+func (s *scanner) longWord(i, e int) int {
+	t := s.t
+	if !isUpper(t[i]) && isDigit(t[i+2]) && isDigit(t[i+3]) && t[i+1] >= 'a' && t[i+1] <= 'z' {
+		if end, ok := s.iban(i); ok {
+			return end
 		}
 	}
 	if e-i == 40 {
@@ -486,48 +508,98 @@ func jwtValid(tok string) bool {
 
 // iban reads an IBAN at t[i] (two letters, two digits already seen),
 // compact or in groups of four separated by single spaces or dashes.
+// Letters are all upper case or, scored lower, all lower case. Text that
+// has an IBAN's shape but fails its checks (a typo, a made-up number) is
+// consumed without a match, so that its groups are not reported as a
+// card or phone number.
 func (s *scanner) iban(i int) (int, bool) {
 	t := s.t
 	n := len(t)
-	want := ibanLength(t[i], t[i+1])
+	up := isUpper(t[i])
+	want := ibanLength(upper(t[i]), upper(t[i+1]))
 	if want == 0 || prevIsWord(t, i) {
 		return 0, false
 	}
+	body := func(c byte) bool { return isDigit(c) || (up && isUpper(c)) || (!up && c >= 'a' && c <= 'z') }
 	var buf [34]byte
-	copy(buf[:4], t[i:i+4])
+	for k := 0; k < 4; k++ {
+		buf[k] = upper(t[i+k])
+	}
 	nb := 4
 	j := i + 4
-	upDigit := func(c byte) bool { return isUpper(c) || isDigit(c) }
-	if j+1 < n && (t[j] == ' ' || t[j] == '-') && upDigit(t[j+1]) {
+	ok := true
+	grouped := j+1 < n && (t[j] == ' ' || t[j] == '-') && body(t[j+1])
+	if grouped {
 		sep := t[j]
-		for nb < want && j+1 < n && t[j] == sep && upDigit(t[j+1]) {
+		for nb < want && j+1 < n && t[j] == sep && body(t[j+1]) {
 			g := j + 1
 			k := g
-			for k < n && k-g < 4 && upDigit(t[k]) && nb < want {
-				buf[nb] = t[k]
+			for k < n && k-g < 4 && body(t[k]) && nb < want {
+				buf[nb] = upper(t[k])
 				nb++
 				k++
 			}
-			if k-g < 4 && nb < want {
-				return 0, false
-			}
 			j = k
+			if k-g < 4 && nb < want {
+				ok = false
+				break
+			}
 		}
 	} else {
-		for j < n && upDigit(t[j]) && nb < want {
-			buf[nb] = t[j]
+		for j < n && body(t[j]) && nb < want {
+			buf[nb] = upper(t[j])
 			nb++
 			j++
 		}
 	}
-	if nb != want || nextIsWord(t, j) {
+	if ok && nb == want && !nextIsWord(t, j) && ibanValid(string(buf[:nb])) {
+		score := 95
+		if !up {
+			score = 55 // gb82west12345698765432: rare, and hex ids look alike
+		}
+		s.emit(kIBAN, i, j, score, 0)
+		return j, true
+	}
+	return s.ibanShape(i, want, grouped, body)
+}
+
+// ibanShape measures the run of IBAN characters at t[i], in groups of one
+// to four when grouped, and consumes it when its length is within two of
+// the country's IBAN length.
+func (s *scanner) ibanShape(i, want int, grouped bool, body func(byte) bool) (int, bool) {
+	t := s.t
+	n := len(t)
+	j, nb := i+4, 4
+	if grouped {
+		sep := t[j]
+		for j+1 < n && t[j] == sep && body(t[j+1]) && nb <= want+2 {
+			k := j + 1
+			for k < n && k-j <= 4 && body(t[k]) {
+				k++
+			}
+			if k < n && body(t[k]) {
+				break // a group of five: not an IBAN's
+			}
+			nb += k - j - 1
+			j = k
+		}
+	} else {
+		for j < n && body(t[j]) && nb <= want+2 {
+			j++
+			nb++
+		}
+	}
+	if nb < want-2 || nb > want+2 || nextIsWord(t, j) {
 		return 0, false
 	}
-	if !ibanValid(string(buf[:nb])) {
-		return 0, false
-	}
-	s.emit(kIBAN, i, j, 95, 0)
 	return j, true
+}
+
+func upper(c byte) byte {
+	if c >= 'a' && c <= 'z' {
+		return c - ('a' - 'A')
+	}
+	return c
 }
 
 // hexColon looks for a MAC address or an IPv6 address starting at t[i],
@@ -649,7 +721,9 @@ done:
 	if colons < 2 || nextIsWord(t, end) || (end < n && t[end] == '.' && end+1 < n && isAlnum(t[end+1])) {
 		return 0, false
 	}
-	if groups < 3 && !(groups == 2 && first >= 3) {
+	short := t[i] == ':' && groups <= 1 // "::", "::1"
+	if groups < 3 && !(groups == 2 && first >= 3) && !short &&
+		!(groups == 1 && first >= 3 && t[end-1] == ':' && cidrEnd(t, end, 128) > end) { // fe80::/10
 		return 0, false
 	}
 	// netip allocates its error, so the syntax is checked first and netip
@@ -661,11 +735,71 @@ done:
 	if err != nil || !a.Is6() {
 		return 0, false
 	}
-	if a.IsUnspecified() || a.IsLoopback() || a.IsMulticast() {
-		return end, true
+	// A zone ("%eth0") and a prefix length ("/64") are part of the match.
+	e := end
+	if e+1 < n && t[e] == '%' && isAlnum(t[e+1]) {
+		k := e + 1
+		for k < n && k-e <= 32 && (isAlnum(t[k]) || t[k] == '_' || t[k] == '-' || t[k] == '.') {
+			k++
+		}
+		for t[k-1] == '.' || t[k-1] == '-' {
+			k--
+		}
+		if !nextIsWord(t, k) {
+			e = k
+		}
 	}
-	s.emit(kIP, i, end, 60, flNegVersion)
-	return end, true
+	e = cidrEnd(t, e, 128)
+	if short && !s.shortIPv6(i, end, e) {
+		return 0, false
+	}
+	if a.IsUnspecified() || a.IsLoopback() || a.IsMulticast() {
+		s.emit(kIP, i, e, ipSpecialScore, flNegVersion|flNoBoost)
+		return e, true
+	}
+	s.emit(kIP, i, e, 60, flNegVersion)
+	return e, true
+}
+
+// shortIPv6 decides whether "::" or "::1" at t[i:end], matched with its
+// zone and prefix length up to t[:e], is an address. Both are also scope
+// operators, type signatures and slices in code (std::, f :: Int,
+// a[::2]), so they take a prefix length ("::/0"), brackets and a port
+// ("[::1]:8080"), an IP context word as one of the two words right before
+// them ("src=::", "my ip: ::1") or an IP key.
+func (s *scanner) shortIPv6(i, end, e int) bool {
+	t := s.t
+	if strings.IndexByte(t[end:e], '/') >= 0 {
+		return true
+	}
+	if i > 0 && t[i-1] == '[' {
+		return end+2 < len(t) && t[end] == ']' && t[end+1] == ':' && isDigit(t[end+2])
+	}
+	if i > 0 {
+		switch t[i-1] {
+		case '.', '/', '\\', '-', '<', '>', '*', '&', '$', '%':
+			return false
+		}
+	}
+	if end == i+2 && i > 0 && t[i-1] == ' ' && end+1 < len(t) && t[end] == ' ' && isLetter(t[end+1]) {
+		return false // "name :: Type", a Haskell signature
+	}
+	if s.keyPos&bit(kIP) != 0 {
+		return true
+	}
+	// An IP word right before it: "src=::", "my ip: ::1", "loopback ::1".
+	j := i
+	for w := 0; w < 2; w++ {
+		ws, _, b := prevWord(t, max(0, i-24), j)
+		if ws < 0 || b&negVersion != 0 {
+			return false
+		}
+		if b&bit(kIP) != 0 {
+			return true
+		}
+		j = ws
+	}
+	return false
 }
 
 // ipv6Syntax reports whether s is an IPv6 address in text form (RFC 4291
@@ -740,6 +874,35 @@ func ipv4Syntax(s string) bool {
 	return parts == 4
 }
 
+// ipSpecialScore is the score of an address that names no host
+// (0.0.0.0, 127.0.0.1, ::1, multicast, broadcast): enough for medium
+// sensitivity, never for low.
+const ipSpecialScore = thresholdMedium
+
+// netmask reports whether the octets are a contiguous run of one bits
+// followed by zero bits.
+func netmask(oct [4]int) bool {
+	inv := ^(uint32(oct[0])<<24 | uint32(oct[1])<<16 | uint32(oct[2])<<8 | uint32(oct[3]))
+	return inv&(inv+1) == 0
+}
+
+// cidrEnd extends an address that ends at t[j] over a prefix length
+// ("/24", at most max, no leading zero) and returns the new end, or j.
+func cidrEnd(t string, j, max int) int {
+	if j+1 >= len(t) || t[j] != '/' || !isDigit(t[j+1]) {
+		return j
+	}
+	k := j + 1
+	for k < len(t) && isDigit(t[k]) && k-j <= 4 {
+		k++
+	}
+	l := k - j - 1
+	if l > 3 || (l > 1 && t[j+1] == '0') || atoi(t[j+1:k]) > max || !numRightOK(t, k) {
+		return j
+	}
+	return k
+}
+
 func skipHexRun(t string, i int) int {
 	for i < len(t) && (isHex(t[i]) || t[i] == ':' || t[i] == '.') {
 		i++
@@ -773,6 +936,11 @@ func (s *scanner) number(i int) int {
 			return e
 		case c == ':' || (c == '-' && j-i == 2) || (c == '.' && j-i == 4):
 			if end, ok := s.hexColon(i); ok {
+				return end
+			}
+		case (c == '/' || c == '+') && j-i < 40 && j+1 < n && isAlnum(t[j+1]):
+			// "5+oLNQ…/T": an AWS secret access key may start with digits.
+			if end, ok := s.awsSecret(i); ok {
 				return end
 			}
 		}
@@ -891,7 +1059,11 @@ func (s *scanner) digitRun(i, j int) int {
 			if nd := cum[b] - cum[a]; (nd < 9 && (b-a != 4 || gs[a+1].sep != '.')) || nd > 19 {
 				continue
 			}
-			if end, ok := s.classify(gs[a:b], b == ng); ok {
+			var nx *group
+			if b < ng {
+				nx = &gs[b]
+			}
+			if end, ok := s.classify(gs[a:b], nx); ok {
 				next = b
 				for next < ng && gs[next].start < end {
 					next++
@@ -905,11 +1077,12 @@ func (s *scanner) digitRun(i, j int) int {
 	return k
 }
 
-// classify tries the numeric types on one window of groups. atEdge says
-// whether the window ends where the run ends (then the text after it must
-// be a boundary; otherwise a space follows).
-func (s *scanner) classify(gs []group, atEdge bool) (int, bool) {
+// classify tries the numeric types on one window of groups. nx is the
+// group after the window (a space before it), nil when the window ends
+// where the run ends; then the text after it must be a boundary.
+func (s *scanner) classify(gs []group, nx *group) (int, bool) {
 	t := s.t
+	atEdge := nx == nil
 	start, end := gs[0].start, gs[len(gs)-1].end
 	var d [24]byte
 	nd := 0
@@ -939,8 +1112,10 @@ func (s *scanner) classify(gs []group, atEdge bool) (int, bool) {
 		return true
 	}
 
-	// IPv4: four dotted octets. Ports (":8080") and prefix lengths ("/24")
-	// may follow; more dotted numbers may not.
+	// IPv4: four dotted octets. A port (":8080") may follow, and a prefix
+	// length ("/24") is part of the match; more dotted numbers may not
+	// follow (192.168.1.1.1 is read as a version or an OID, not as an
+	// address and a stray number).
 	if len(gs) == 4 && sep == '.' && sameSep {
 		if atEdge && end < len(t) && (wordByte[t[end]] || (t[end] == '.' && end+1 < len(t) && isAlnum(t[end+1]))) {
 			return 0, false
@@ -956,13 +1131,19 @@ func (s *scanner) classify(gs []group, atEdge bool) (int, bool) {
 				return 0, false
 			}
 		}
-		if oct[0] == 0 || oct[0] == 127 || oct[0] >= 224 {
-			// unspecified, loopback, multicast, reserved, broadcast and
-			// netmasks (255.…): none of them names a host.
-			return end, true
+		score, fl := 60, flNegVersion
+		switch {
+		case oct[0] == 255 && netmask(oct) && oct[3] != 255:
+			return end, true // 255.255.255.0: a netmask, never an address
+		case oct[0] == 0 || oct[0] == 127 || oct[0] >= 224:
+			// unspecified, loopback, multicast, reserved and broadcast
+			// addresses name no host: reported, but not at low
+			// sensitivity, whatever the context.
+			score, fl = ipSpecialScore, flNegVersion|flNoBoost
 		}
-		s.emit(kIP, start, end, 60, flNegVersion)
-		return end, true
+		e := cidrEnd(t, end, 32)
+		s.emit(kIP, start, e, score, fl)
+		return e, true
 	}
 	if atEdge && !numRightOK(t, end) {
 		return 0, false
@@ -986,7 +1167,7 @@ func (s *scanner) classify(gs []group, atEdge bool) (int, bool) {
 		}
 		return 0, false
 	}
-	if nd >= 12 && nd <= 19 && (len(gs) == 1 || (sameSep && sep != '.' && cardGrouping(gs))) {
+	if nd >= 12 && nd <= 19 && (len(gs) == 1 || (sameSep && sep != '.' && cardGrouping(gs) && !groupContinues(t, gs, nx, nd))) {
 		if st := cardIssuer(digits); st != cardNone && luhn(string(digits)) {
 			score, fl := 90, uint8(0)
 			if len(gs) == 1 {
@@ -1029,6 +1210,20 @@ func (s *scanner) classify(gs []group, atEdge bool) (int, bool) {
 		}
 		return 0, false
 	}
+	// A Chinese mobile number, 1[3-9] and nine digits, in one run or 3-4-4
+	// (13812345678, 138 1234 5678): ids look the same, so context is
+	// required.
+	if nd == 11 && digits[0] == '1' && digits[1] >= '3' && (len(gs) == 1 || (lens(3, 4, 4) && sameSep && sep != '.')) {
+		score, fl := 30, flNegID|flBeforeOnly
+		if len(gs) > 1 {
+			score, fl = 25, flNegID
+		}
+		e := phoneExt(t, end)
+		if s.emit(kPhone, start, e, score, fl) {
+			return e, true
+		}
+		return 0, false
+	}
 	// 00 + country code: an international number dialled from Europe.
 	if nd >= 10 && digits[0] == '0' && digits[1] == '0' && e164Valid(digits[2:]) {
 		e := phoneExt(t, end)
@@ -1049,8 +1244,31 @@ func (s *scanner) classify(gs []group, atEdge bool) (int, bool) {
 		if s.emit(kPhone, start, e, score, fl) {
 			return e, true
 		}
+		return 0, false
+	}
+	// A country code without its '+' as the first group (91-415-555-0132,
+	// 44 20 7946 0958): the shape of many other numbers too, so context is
+	// required.
+	if len(gs) >= 3 && sameSep && sep != '.' && ccLen(digits) == gs[0].end-gs[0].start && e164Valid(digits) {
+		e := phoneExt(t, end)
+		if s.emit(kPhone, start, e, 20, flNegID) {
+			return e, true
+		}
 	}
 	return 0, false
+}
+
+// groupContinues reports whether the group nx after a grouped card
+// number gs (nd digits) continues the number rather than starting
+// another: "4111 1111 1111 1111 22" is one 18-digit number that fails
+// Luhn, not a card and a 22, while "… 1111 2027" (a year) and "… 1111
+// 12/27" (an expiry) follow a card.
+func groupContinues(t string, gs []group, nx *group, nd int) bool {
+	if nx == nil || nx.sep != gs[len(gs)-1].sep || (nx.end < len(t) && t[nx.end] == '/') {
+		return false
+	}
+	nl := nx.end - nx.start
+	return nl < 4 || (nl == 4 && nd+nl <= 19 && gs[len(gs)-1].end-gs[len(gs)-1].start == 4)
 }
 
 // cardGrouping accepts the ways card numbers are printed: groups of four
@@ -1280,7 +1498,8 @@ func (s *scanner) colon(i int) int {
 		}
 		return i + 3
 	}
-	if i+2 < len(t) && t[i+1] == ':' && isHex(t[i+2]) && !prevIsWord(t, i) && (i == 0 || t[i-1] != ':') {
+	if i+1 < len(t) && t[i+1] == ':' && !prevIsWord(t, i) && (i == 0 || t[i-1] != ':') &&
+		(i+2 == len(t) || !wordByte[t[i+2]] || isHex(t[i+2])) {
 		if end, ok := s.ipv6(i); ok {
 			return end
 		}
@@ -1308,21 +1527,26 @@ func (s *scanner) url(colon int) (int, bool) {
 		return 0, false
 	}
 	a := colon + 3
-	j := a
+	// The last '@' before the path or query ends the userinfo, even when a
+	// password holds a byte it should have percent-encoded ('#', '[').
 	at := -1
-	for j < n && authByte[t[j]] {
-		if t[j] == '@' {
-			at = j
+	for k := a; k < n && k-a < 256 && urlByte[t[k]] && t[k] != '/' && t[k] != '?'; k++ {
+		if t[k] == '@' {
+			at = k
 		}
-		j++
 	}
 	host := a
 	if at >= 0 {
 		host = at + 1
 	}
+	j := host
+	for j < n && authByte[t[j]] {
+		j++
+	}
 	if host >= j || !isAlnum(t[host]) && t[host] != '[' {
 		return 0, false
 	}
+	authEnd := j
 	for j < n && urlByte[t[j]] {
 		j++
 	}
@@ -1333,17 +1557,79 @@ func (s *scanner) url(colon int) (int, bool) {
 	if end <= host {
 		return 0, false
 	}
+	he := min(hostEnd(t, host, authEnd), end)
 	creds := at >= 0 && at < end && hasPassword(t[a:at])
 	creds = creds || secretQuery(t[a:end]) || webhookURL(t[host:end]) || nestedCreds(t[host:end])
-	if creds {
-		s.emit(kURL, st, end, 95, flAlways)
+	switch {
+	case creds:
+		if s.emit(kURL, st, end, 95, flAlways) {
+			s.hostIP(host, he)
+		}
 		return end, true
-	}
-	if s.d.enabled&bit(kURL) != 0 {
-		s.emit(kURL, st, end, 60, 0)
+	case s.d.enabled&bit(kURL) != 0 && (t[host] == '[' || strings.IndexByte(t[host:he], '.') > 0):
+		// A host without a dot (http://localhost, http://microsoft) is
+		// a name on a private network or a placeholder, not a link.
+		if s.emit(kURL, st, end, 60, 0) {
+			s.hostIP(host, he)
+		}
 		return end, true
 	}
 	return 0, false
+}
+
+// hostEnd returns the end of the host that starts at t[host] in an
+// authority ending at authEnd: before the port, or after the ']' of an
+// IPv6 literal.
+func hostEnd(t string, host, authEnd int) int {
+	if t[host] == '[' {
+		if k := strings.IndexByte(t[host:authEnd], ']'); k > 0 {
+			return host + k + 1
+		}
+		return authEnd
+	}
+	if k := strings.IndexByte(t[host:authEnd], ':'); k >= 0 {
+		return host + k
+	}
+	return authEnd
+}
+
+// hostIP reports the host of a reported URL, t[hs:he], when it is an IP
+// address: the URL mask keeps the host, so the address inside it is a
+// match of its own, nested in the URL's (see normalize).
+func (s *scanner) hostIP(hs, he int) {
+	t := s.t
+	h := t[hs:he]
+	if len(h) > 2 && h[0] == '[' && h[len(h)-1] == ']' {
+		hs, h = hs+1, h[1:len(h)-1]
+		zone := len(h)
+		if k := strings.IndexByte(h, '%'); k > 0 {
+			zone = k
+		}
+		if !ipv6Syntax(h[:zone]) {
+			return
+		}
+		a, err := netip.ParseAddr(h[:zone])
+		if err != nil {
+			return
+		}
+		s.emitIP(a, hs, hs+len(h))
+		return
+	}
+	if !ipv4Syntax(h) {
+		return
+	}
+	if a, err := netip.ParseAddr(h); err == nil {
+		s.emitIP(a, hs, he)
+	}
+}
+
+// emitIP reports address a at t[start:end] with the score of its kind.
+func (s *scanner) emitIP(a netip.Addr, start, end int) {
+	if a.IsUnspecified() || a.IsLoopback() || a.IsMulticast() || (a.Is4() && a.As4()[0] >= 224) || (a.Is4() && a.As4()[0] == 0) {
+		s.emit(kIP, start, end, ipSpecialScore, flNegVersion|flNoBoost)
+		return
+	}
+	s.emit(kIP, start, end, 60, flNegVersion)
 }
 
 // trimURLEnd drops trailing punctuation that belongs to the sentence, and

@@ -191,10 +191,12 @@ func hasPrefixFold(s, p string) bool {
 	return true
 }
 
-// Context bits: one per kind, plus two negative signals.
+// Context bits: one per kind, two negative signals and "number".
 const (
+	ctxNumber  uint32 = 1 << 29 // "number": a phone's context only when nothing else names the number
 	negVersion uint32 = 1 << 30 // "version", "release", "v": a dotted quad is a version
 	negID      uint32 = 1 << 31 // "order", "invoice", "id": a bare number is an identifier
+	negBits           = negVersion | negID
 	kindBits   uint32 = 1<<numKinds - 1
 )
 
@@ -203,7 +205,10 @@ func bit(k kind) uint32 { return 1 << k }
 // ctxWords maps a lower-case word to the kinds it makes more likely and
 // the negative signals it carries. Words are looked up whole, so "tel"
 // does not fire inside "hotel". Lists are short on purpose: a word that
-// occurs everywhere ("number", "security") would boost everything.
+// occurs everywhere ("security") would boost everything. "number" is
+// one, and counts for PHONE only as one of the three words before a
+// candidate and when the word before it names nothing else ("my number",
+// "Japanese number", not "order number", "account number").
 var ctxWords = func() map[string]uint32 {
 	m := map[string]uint32{}
 	add := func(bits uint32, words string) {
@@ -216,15 +221,17 @@ var ctxWords = func() map[string]uint32 {
 	add(bit(kPhone), `phone phones telephone tel tél tlf telefon telefono teléfono téléphone telefone mobile
 		mobil móvil movil cell cellphone celular portable handy call calls dial fax sms whatsapp hotline
 		contact kontakt ruf rufnummer telefonnummer festnetz landline fixe fijo appel appelé appeler rappeler
-		llamar llame ligar chiamare numéro número numero 电话 手机 電話 携帯 전화`)
-	add(bit(kSSN), `ssn ssns ss social socialsecurity taxpayer`)
+		llamar llame ligar chiamare numéro número numero cellular mob telefonnr viber 电话 手机 電話 携帯 전화`)
+	add(ctxNumber, `number`)
+	add(bit(kSSN), `ssn ssns ss social socialsecurity taxpayer itin`)
 	add(bit(kCard), `card cards credit debit visa mastercard amex discover jcb diners maestro unionpay
 		cc ccn cvv cvc pan payment kreditkarte karte tarjeta carte cartão carta 卡号 信用卡`)
 	add(bit(kIBAN), `iban bank account acct konto kontonummer bankverbindung sepa transfer wire compte
 		cuenta conto rib bic swift überweisung virement`)
 	add(bit(kIP), `ip ips ipv4 ipv6 addr address host hostname client remote server peer src dst source
 		destination gateway gw dns resolver nameserver connect connecting connected connection listen
-		listening origin forwarded proxy login logged from`)
+		listening origin forwarded proxy login logged from loopback localhost unspecified multicast broadcast
+		subnet cidr`)
 	add(bit(kMAC), `mac macs hwaddr hw ether ethernet bssid wifi wlan nic interface iface device address addr`)
 	add(bit(kCrypto), `wallet wallets bitcoin btc eth ether ethereum crypto address send sent receive payout
 		deposit withdraw withdrawal usdt usdc tx`)
@@ -238,7 +245,8 @@ var ctxWords = func() map[string]uint32 {
 		upgrade upgraded update updated downgrade bump bumped tag semver oid snmp`)
 	add(negID, `order orders invoice id ids ticket ref reference tracking txn pid port count total sum size
 		bytes timestamp ts epoch time ms duration line row offset seq sequence nonce job run issue pr
-		commit sha hash checksum build amount qty quantity sku uuid guid 订单 订单号 单号 编号 注文 注文番号 주문 주문번호`)
+		commit sha hash checksum build amount qty quantity sku uuid guid serial case model batch lot
+		订单 订单号 单号 编号 注文 注文番号 주문 주문번호`)
 	return m
 }()
 
@@ -361,7 +369,7 @@ func keyContext(key string) (pos, neg uint32) {
 		if n > 0 && n <= len(w) {
 			b := lookupWord(string(w[:n]))
 			pos |= b & kindBits
-			neg |= b &^ kindBits
+			neg |= b & negBits
 		}
 		n = 0
 	}

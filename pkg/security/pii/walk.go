@@ -24,15 +24,21 @@ const maxNested = 4
 // ("<SSN>"), because a mask is not a number. Object keys are masked too;
 // two keys can then become equal, which JSON allows but some readers
 // resolve by keeping one. Input that is not one valid JSON value fails
-// with ErrInvalidJSON.
+// with ErrInvalidJSON. Encrypt-strategy tokens are bound to no tenant
+// (Reveal with tenant ""); MaskEnvelope binds the envelope's.
 func (m *Masker) MaskData(data json.RawMessage) (json.RawMessage, Counts, error) {
+	return m.maskData(data, "")
+}
+
+// maskData is MaskData binding tenant into encrypt-strategy tokens.
+func (m *Masker) maskData(data json.RawMessage, tenant string) (json.RawMessage, Counts, error) {
 	if len(data) == 0 {
 		return data, nil, nil
 	}
 	if !json.Valid(data) {
 		return nil, nil, fmt.Errorf("%w: data is not a single JSON value", ErrInvalidJSON)
 	}
-	w := walker{m: m}
+	w := walker{m: m, tenant: tenant}
 	out, changed := w.walk(string(data), "", 0)
 	if !changed {
 		return data, w.counts, nil
@@ -42,13 +48,15 @@ func (m *Masker) MaskData(data json.RawMessage) (json.RawMessage, Counts, error)
 
 // MaskEnvelope masks e.Data in place and records the outcome in the
 // escaipii extension ({"status":"scanned","counts":{…}}). No other
-// attribute is read or changed: identifiers used for routing stay as they
-// are, and extensions other stages wrote are theirs.
+// attribute is changed: identifiers used for routing stay as they are,
+// and extensions other stages wrote are theirs. The envelope's tenant is
+// bound into encrypt-strategy tokens, so they reveal only for that tenant
+// (Reveal).
 func (m *Masker) MaskEnvelope(e *events.Envelope) (Counts, error) {
 	if e == nil {
 		return nil, fmt.Errorf("%w: nil envelope", ErrInvalidJSON)
 	}
-	data, counts, err := m.MaskData(e.Data)
+	data, counts, err := m.maskData(e.Data, e.Tenant)
 	if err != nil {
 		return nil, err
 	}
@@ -61,6 +69,7 @@ func (m *Masker) MaskEnvelope(e *events.Envelope) (Counts, error) {
 
 type walker struct {
 	m       *Masker
+	tenant  string // bound into encrypt-strategy tokens
 	counts  Counts
 	path    []byte // dot-joined path of the current value, kept only with exclusions
 	matches []Match
@@ -219,7 +228,7 @@ func (w *walker) stringValue(lit, key string, depth int) ([]byte, bool) {
 // literal returns s with ms masked, as a JSON string literal. The result
 // is scratch space, valid until the next call.
 func (w *walker) literal(s string, ms []Match) []byte {
-	w.masked = w.m.apply(w.masked[:0], s, ms, &w.counts)
+	w.masked = w.m.apply(w.masked[:0], s, ms, w.tenant, &w.counts)
 	w.lit = appendJSONBytes(w.lit[:0], w.masked)
 	return w.lit
 }
