@@ -40,6 +40,7 @@ type harness struct {
 	env *pipeline.Env
 	js  jetstream.JetStream
 	rdb *redis.Client
+	reg *prometheus.Registry // the env's metrics
 }
 
 func newHarness(t *testing.T) *harness {
@@ -47,7 +48,8 @@ func newHarness(t *testing.T) *harness {
 	rdb := redistest.Start(t).Client(t)
 	cfg := config.Default(config.ProfileTesting)
 	cfg.StageBatch, cfg.StageWorkers = 128, 3
-	env, err := pipeline.NewEnv(&cfg, zap.NewNop(), prometheus.NewRegistry())
+	reg := prometheus.NewRegistry()
+	env, err := pipeline.NewEnv(&cfg, zap.NewNop(), reg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +57,7 @@ func newHarness(t *testing.T) *harness {
 	if _, err := env.ApplyStreams(context.Background(), js); err != nil {
 		t.Fatal(err)
 	}
-	return &harness{t: t, srv: srv, env: env, js: js, rdb: rdb}
+	return &harness{t: t, srv: srv, env: env, js: js, rdb: rdb, reg: reg}
 }
 
 // conn is a stage's own connection; closing it is how a test kills the stage.
