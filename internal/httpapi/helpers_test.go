@@ -192,25 +192,3 @@ func storedMsgs(t testing.TB, js jetstream.JetStream, name string) []*jetstream.
 	}
 	return out
 }
-
-// metric returns the value of a counter with the given label, 0 if absent.
-func metric(t testing.TB, reg *prometheus.Registry, name, label, value string) float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			for _, lp := range m.GetLabel() {
-				if lp.GetName() == label && lp.GetValue() == value {
-					return m.GetCounter().GetValue()
-				}
-			}
-		}
-	}
-	return 0
-}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/escai-framework/escai/internal/broker/brokertest"
 	"github.com/escai-framework/escai/internal/stage"
+	"github.com/escai-framework/escai/internal/telemetry/telemetrytest"
 	"github.com/escai-framework/escai/pkg/events"
 )
 
@@ -44,10 +45,10 @@ func TestSingleEnvelopeAccepted(t *testing.T) {
 	if n := streamMsgs(t, e.js, events.StreamRejected); n != 0 {
 		t.Fatalf("ESCAI_REJECTED holds %d", n)
 	}
-	if got := metric(t, reg, "escai_http_requests_total", "code", "200"); got != 2 {
+	if got := telemetrytest.Counter(t, reg, "escai_http_requests_total", "code", "200"); got != 2 {
 		t.Fatalf("requests{200} = %v", got)
 	}
-	if got := metric(t, reg, "escai_http_events_total", "outcome", OutcomeAccepted); got != 2 {
+	if got := telemetrytest.Counter(t, reg, "escai_http_events_total", "outcome", OutcomeAccepted); got != 2 {
 		t.Fatalf("events{accepted} = %v", got)
 	}
 }
@@ -143,7 +144,7 @@ func TestNDJSONBatchIsIdempotent(t *testing.T) {
 		t.Fatalf("after the retry streams hold valid %d / rejected %d, want 990 / 10", v, rj)
 	}
 	for outcome, want := range map[string]float64{OutcomeAccepted: 1980, OutcomeRejected: 16, OutcomeForbidden: 4} {
-		if got := metric(t, reg, "escai_http_events_total", "outcome", outcome); got != want {
+		if got := telemetrytest.Counter(t, reg, "escai_http_events_total", "outcome", outcome); got != want {
 			t.Errorf("events{%s} = %v, want %v", outcome, got, want)
 		}
 	}
@@ -314,7 +315,7 @@ func TestRefusedRequestsStoreNothing(t *testing.T) {
 		t.Fatalf("refused requests stored valid %d / rejected %d", v, rj)
 	}
 	for reason, want := range map[string]float64{"missing": 1, "issuer": 1} {
-		if got := metric(t, reg, "escai_http_auth_failures_total", "reason", reason); got != want {
+		if got := telemetrytest.Counter(t, reg, "escai_http_auth_failures_total", "reason", reason); got != want {
 			t.Errorf("auth failures{%s} = %v, want %v", reason, got, want)
 		}
 	}
@@ -359,7 +360,7 @@ func TestRateLimit(t *testing.T) {
 	if v, rj := streamMsgs(t, e.js, events.StreamValid), streamMsgs(t, e.js, events.StreamRejected); v != 1 || rj != 1 {
 		t.Fatalf("streams hold valid %d / rejected %d, want 1 / 1", v, rj)
 	}
-	if got := metric(t, reg, "escai_http_events_total", "outcome", OutcomeRateLimited); got != 1 {
+	if got := telemetrytest.Counter(t, reg, "escai_http_events_total", "outcome", OutcomeRateLimited); got != 1 {
 		t.Fatalf("events{rate_limited} = %v", got)
 	}
 }
@@ -419,10 +420,10 @@ func TestPublishFailureClaimsNothing(t *testing.T) {
 	if r.code != http.StatusServiceUnavailable || r.hdr.Get("Retry-After") != "1" || !strings.Contains(string(r.body), `"error":"unavailable"`) || strings.Contains(string(r.body), "accepted") {
 		t.Fatalf("answer %d %v %s", r.code, r.hdr, r.body)
 	}
-	if got := metric(t, reg, "escai_http_events_total", "outcome", OutcomeFailed); got != 2 {
+	if got := telemetrytest.Counter(t, reg, "escai_http_events_total", "outcome", OutcomeFailed); got != 2 {
 		t.Fatalf("events{failed} = %v", got)
 	}
-	if got := metric(t, reg, "escai_http_events_total", "outcome", OutcomeAccepted); got != 0 {
+	if got := telemetrytest.Counter(t, reg, "escai_http_events_total", "outcome", OutcomeAccepted); got != 0 {
 		t.Fatalf("events{accepted} = %v", got)
 	}
 }

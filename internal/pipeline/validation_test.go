@@ -12,10 +12,10 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/escai-framework/escai/internal/broker/brokertest"
 	"github.com/escai-framework/escai/internal/pipeline"
+	"github.com/escai-framework/escai/internal/telemetry/telemetrytest"
 	"github.com/escai-framework/escai/pkg/events"
 	"github.com/escai-framework/escai/pkg/security/config"
 	"github.com/escai-framework/escai/pkg/security/validate"
@@ -116,32 +116,10 @@ func TestValidationEndToEnd(t *testing.T) {
 		{"escai_validation_rejections_total", "reason", "threat_path_traversal"},
 		{"escai_validation_rejections_total", "reason", "threat_ldap_injection"},
 	} {
-		if got := counterValue(t, h.reg, c.name, c.label, c.value); got < 1 {
+		if got := telemetrytest.Counter(t, h.reg, c.name, c.label, c.value); got < 1 {
 			t.Errorf("%s{%s=%q} = %v, want at least 1", c.name, c.label, c.value, got)
 		}
 	}
-}
-
-// counterValue is the value of the counter series name{label=value} in reg.
-func counterValue(t *testing.T, reg *prometheus.Registry, name, label, value string) float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == label && l.GetValue() == value {
-					return m.GetCounter().GetValue()
-				}
-			}
-		}
-	}
-	return 0
 }
 
 func (h *harness) msgsOr0(stream string) uint64 {

@@ -289,6 +289,24 @@ func intVar(name, goField, desc string, lo, hi int, field func(*Config) *int) va
 	}
 }
 
+// keyVar is a secret key variable (with a _FILE form) in the formats of
+// ESCAI_SECRET_KEY, at least MinSecretKeyBytes after decoding.
+func keyVar(name, goField, desc string, field func(*Config) *Secret) varSpec {
+	return varSpec{
+		name: name, field: goField, secret: true, hasFile: true, raw: true, desc: desc,
+		set: func(c *Config, v string) *VarError {
+			k := decodeSecretKey(v)
+			if len(k) < MinSecretKeyBytes {
+				return &VarError{Var: name, Problem: fmt.Sprintf("%d bytes after decoding, need at least %d", len(k), MinSecretKeyBytes),
+					Fix: "generate one with: openssl rand -hex 32"}
+			}
+			*field(c) = k
+			return nil
+		},
+		show: func(c *Config) string { return field(c).String() },
+	}
+}
+
 // stringVar describes a string variable stored in *field(c); lower makes
 // the value case-insensitive.
 func stringVar(name, goField, desc string, lower bool, field func(*Config) *string) varSpec {

@@ -1,10 +1,10 @@
 package config
 
 import (
-	"fmt"
-	"golang.org/x/mod/sumdb/note"
 	"strings"
 	"time"
+
+	"golang.org/x/mod/sumdb/note"
 )
 
 // Variable documents one environment variable of the ESCAI surface. The
@@ -149,20 +149,9 @@ var specs = []varSpec{
 	boolVar("ESCAI_AUDIT_ENCRYPT", "AuditEncrypt",
 		"Encrypt audit records at rest. Mandatory in high_security.",
 		func(c *Config) *bool { return &c.AuditEncrypt }),
-	{
-		name: "ESCAI_AUDIT_KEK", field: "AuditKEK", secret: true, hasFile: true, raw: true,
-		desc: "Key that wraps the audit data keys, in the formats of ESCAI_SECRET_KEY (32+ bytes). Default: derived from ESCAI_SECRET_KEY. Keep it apart from the master key so that one alone opens no audit payload.",
-		set: func(c *Config, v string) *VarError {
-			k := decodeSecretKey(v)
-			if len(k) < MinSecretKeyBytes {
-				return &VarError{Var: "ESCAI_AUDIT_KEK", Problem: fmt.Sprintf("%d bytes after decoding, need at least %d", len(k), MinSecretKeyBytes),
-					Fix: "generate one with: openssl rand -hex 32"}
-			}
-			c.AuditKEK = k
-			return nil
-		},
-		show: func(c *Config) string { return c.AuditKEK.String() },
-	},
+	keyVar("ESCAI_AUDIT_KEK", "AuditKEK",
+		"Key that wraps the audit data keys, in the formats of ESCAI_SECRET_KEY (32+ bytes). Default: derived from ESCAI_SECRET_KEY. Keep it apart from the master key so that one alone opens no audit payload.",
+		func(c *Config) *Secret { return &c.AuditKEK }),
 	{
 		name: "ESCAI_AUDIT_SIGNING_KEY", field: "AuditSigningKey", secret: true, hasFile: true,
 		desc: "Ed25519 checkpoint signing key of the audit writer, in the note format escai audit keygen writes (PRIVATE+KEY+<name>+<hash>+<key>). Default: derived from ESCAI_SECRET_KEY, so whoever holds that key can sign checkpoints too.",
@@ -176,20 +165,9 @@ var specs = []varSpec{
 		},
 		show: func(c *Config) string { return c.AuditSigningKey.String() },
 	},
-	{
-		name: "ESCAI_PII_KEY", field: "PIIKey", secret: true, hasFile: true, raw: true,
-		desc: "Key the PII hash (pseudonym) and encrypt keys are derived from, in the formats of ESCAI_SECRET_KEY (32+ bytes). Default: ESCAI_SECRET_KEY. escai pii reveal needs the same key.",
-		set: func(c *Config, v string) *VarError {
-			k := decodeSecretKey(v)
-			if len(k) < MinSecretKeyBytes {
-				return &VarError{Var: "ESCAI_PII_KEY", Problem: fmt.Sprintf("%d bytes after decoding, need at least %d", len(k), MinSecretKeyBytes),
-					Fix: "generate one with: openssl rand -hex 32"}
-			}
-			c.PIIKey = k
-			return nil
-		},
-		show: func(c *Config) string { return c.PIIKey.String() },
-	},
+	keyVar("ESCAI_PII_KEY", "PIIKey",
+		"Key the PII hash (pseudonym) and encrypt keys are derived from, in the formats of ESCAI_SECRET_KEY (32+ bytes). Default: ESCAI_SECRET_KEY. escai pii reveal needs the same key.",
+		func(c *Config) *Secret { return &c.PIIKey }),
 	boolVar("ESCAI_AUDIT_TENANT_KEYS", "AuditTenantKeys",
 		"Per-tenant audit data keys, so one tenant's records can be crypto-shredded (escai audit shred).",
 		func(c *Config) *bool { return &c.AuditTenantKeys }),
