@@ -223,7 +223,7 @@ func (e *Envelope) validate(decoded bool) error {
 			return err
 		}
 	}
-	if !decoded && len(e.Data) > 0 && !json.Valid(e.Data) {
+	if !decoded && len(e.Data) > 0 && !validJSON(e.Data) {
 		return &FieldError{Field: "data", Err: ErrInvalidAttribute, Detail: "not valid JSON"}
 	}
 	return nil
@@ -244,7 +244,7 @@ func (e *Envelope) validateExtensions(decoded bool) error {
 		if err == nil && len(v) == 0 {
 			err = &FieldError{Field: name, Err: ErrInvalidAttribute, Detail: "empty value"}
 		}
-		if err == nil && !decoded && !json.Valid(v) {
+		if err == nil && !decoded && !validJSON(v) {
 			err = &FieldError{Field: name, Err: ErrInvalidAttribute, Detail: "value is not valid JSON"}
 		}
 		if err != nil {
