@@ -16,6 +16,11 @@ func validJSON(data []byte) bool {
 	return ok
 }
 
+// ValidJSON reports whether data is one valid JSON value: encoding/json.Valid's
+// answer (FuzzValidJSON), six to seven times faster, for the stages that
+// check JSON on every event. Like json.Valid it does not check UTF-8.
+func ValidJSON(data []byte) bool { return validJSON(data) }
+
 // validJSONDepth is validJSON that also stops at the first '{' or '['
 // opening a level deeper than maxDepth (empty containers count, as in
 // depthExceededAt) and returns its offset as deepAt, else -1. One pass

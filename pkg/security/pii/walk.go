@@ -35,7 +35,7 @@ func (m *Masker) maskData(data json.RawMessage, tenant string) (json.RawMessage,
 	if len(data) == 0 {
 		return data, nil, nil
 	}
-	if !json.Valid(data) {
+	if !events.ValidJSON(data) {
 		return nil, nil, fmt.Errorf("%w: data is not a single JSON value", ErrInvalidJSON)
 	}
 	w := walker{m: m, tenant: tenant}
@@ -211,7 +211,7 @@ func (w *walker) excluded() bool {
 // stringValue masks one string literal; JSON inside it is walked.
 func (w *walker) stringValue(lit, key string, depth int) ([]byte, bool) {
 	s := decodeString(lit)
-	if depth < maxNested && looksLikeJSON(s) && json.Valid([]byte(s)) {
+	if depth < maxNested && looksLikeJSON(s) && events.ValidJSON([]byte(s)) {
 		inner, changed := w.walk(s, key, depth+1)
 		if !changed {
 			return nil, false

@@ -1,10 +1,11 @@
 package validate
 
 import (
-	"encoding/json"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/escai-framework/escai/pkg/events"
 )
 
 // The walker reads JSON with its own scanner and an explicit stack: no
@@ -428,7 +429,7 @@ func embeddedJSON(s string) []byte {
 	if i >= len(s) || (s[i] != '{' && s[i] != '[') {
 		return nil
 	}
-	if !json.Valid(sbytes(s)) {
+	if !events.ValidJSON(sbytes(s)) {
 		return nil
 	}
 	return []byte(s)
