@@ -251,6 +251,20 @@ func (w *Writer) trim() {
 	if n > 0 {
 		w.log.Info("audit index trimmed to the retention", zap.Int64("entries", n), zap.Duration("retention", w.opts.Retention))
 	}
+	// Event ids point at stream sequences: those below the stream's first
+	// are records retention removed.
+	st, err := w.js.Stream(ctx, events.StreamAudit)
+	if err != nil {
+		w.log.Warn("audit event index not trimmed", zap.Error(err))
+		return
+	}
+	if first := st.CachedInfo().State.FirstSeq; first > 1 {
+		if n, err := TrimEventIndex(ctx, w.rdb, first); err != nil {
+			w.log.Warn("audit event index not trimmed", zap.Error(err))
+		} else if n > 0 {
+			w.log.Info("audit event index trimmed to the stream", zap.Int64("entries", n), zap.Uint64("first_seq", first))
+		}
+	}
 }
 
 func (w *Writer) discover(ctx context.Context) error {

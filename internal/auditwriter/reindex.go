@@ -246,3 +246,42 @@ func TrimIndex(ctx context.Context, rdb *redis.Client, before time.Time) (int64,
 	}
 	return removed, nil
 }
+
+// TrimEventIndex removes, from every tenant's event-id hash, the entries
+// of records the stream no longer holds (sequence below firstSeq: gone by
+// retention). The hashes have no time to trim by; the stream's first
+// sequence is the retention's own mark.
+func TrimEventIndex(ctx context.Context, rdb *redis.Client, firstSeq uint64) (int64, error) {
+	var removed int64
+	keys := rdb.Scan(ctx, 0, "escai:audit:ev:*", 100).Iterator()
+	for keys.Next(ctx) {
+		key := keys.Val()
+		var stale []string
+		fields := rdb.HScan(ctx, key, 0, "", 1000).Iterator()
+		for fields.Next(ctx) {
+			field := fields.Val()
+			if !fields.Next(ctx) {
+				break
+			}
+			if seq, err := strconv.ParseUint(fields.Val(), 10, 64); err == nil && seq < firstSeq {
+				stale = append(stale, field)
+			}
+		}
+		if err := fields.Err(); err != nil {
+			return removed, fmt.Errorf("trim event index: %w", err)
+		}
+		for len(stale) > 0 {
+			n := min(len(stale), 1000)
+			got, err := rdb.HDel(ctx, key, stale[:n]...).Result()
+			if err != nil {
+				return removed, fmt.Errorf("trim event index: %w", err)
+			}
+			removed += got
+			stale = stale[n:]
+		}
+	}
+	if err := keys.Err(); err != nil {
+		return removed, fmt.Errorf("trim event index: %w", err)
+	}
+	return removed, nil
+}

@@ -141,3 +141,36 @@ func TestTrimIndex(t *testing.T) {
 		t.Fatal("a key outside the audit index was trimmed")
 	}
 }
+
+// TestTrimEventIndex: event ids of records below the stream's first
+// sequence leave every tenant's hash; the others and other keys stay.
+func TestTrimEventIndex(t *testing.T) {
+	ctx := context.Background()
+	rdb := redistest.Start(t).Client(t)
+	for _, tenant := range []string{"acme", "globex"} {
+		for seq := 1; seq <= 2500; seq++ { // more than one HSCAN page and one HDEL batch
+			if err := rdb.HSet(ctx, auditwriter.EventIndexKey(tenant), fmt.Sprintf("agent-1/e-%d", seq), seq).Err(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := rdb.HSet(ctx, "not:audit:ev", "x", 1).Err(); err != nil {
+		t.Fatal(err)
+	}
+	n, err := auditwriter.TrimEventIndex(ctx, rdb, 1201)
+	if err != nil || n != 2*1200 {
+		t.Fatalf("TrimEventIndex = %d, %v; want %d", n, err, 2*1200)
+	}
+	for _, tenant := range []string{"acme", "globex"} {
+		key := auditwriter.EventIndexKey(tenant)
+		if got := rdb.HLen(ctx, key).Val(); got != 1300 {
+			t.Fatalf("%s holds %d entries, want 1300", key, got)
+		}
+		if rdb.HExists(ctx, key, "agent-1/e-1200").Val() || !rdb.HExists(ctx, key, "agent-1/e-1201").Val() {
+			t.Fatalf("%s: the boundary moved", key)
+		}
+	}
+	if rdb.HLen(ctx, "not:audit:ev").Val() != 1 {
+		t.Fatal("a key outside the audit index was trimmed")
+	}
+}
