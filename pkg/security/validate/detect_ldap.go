@@ -1,5 +1,7 @@
 package validate
 
+import "strings"
+
 // LDAP injection.
 //
 // RFC 4515 filters are parenthesised: (&(uid=alice)(objectClass=person)).
@@ -23,6 +25,16 @@ func ldapCandidate(m classes) bool {
 func (c *checker) ldap(k FieldKind, s string, m classes) {
 	if !ldapCandidate(m) {
 		return
+	}
+	if span := ldapSpecialsOnly(s, k == KindLDAP); span != "" {
+		c.report(k, ThreatLDAPInjection, "ldap.specials", span, false)
+		return
+	}
+	if m.has(cParen) && strings.IndexByte(s, '?') >= 0 {
+		if span := ldapURLFilter(s); span != "" && k != KindURL {
+			c.report(k, ThreatLDAPInjection, "ldap.url_filter", span, false)
+			return
+		}
 	}
 	t := s
 	if m.has(cPct) {
@@ -145,7 +157,9 @@ func ldapFragment(s string, loose bool) string {
 			if loose {
 				return s[i:min(len(s), i+4)]
 			}
-			if i+2 < len(s) && (s[i+2] == '(' || s[i+2] == ')') {
+			if i+2 < len(s) && (s[i+2] == '(' || s[i+2] == ')' || s[i+2] == '*' || s[i+2] == '|' || s[i+2] == '&' || s[i+2] == 0) {
+				// "*)(", "*))", "*)*", "*)|": the wildcard closed and
+				// something other than the end after it.
 				return s[i:min(len(s), i+4)]
 			}
 		case s[i] == '(' && (s[i+1] == '|' || s[i+1] == '&') && i+2 < len(s) && s[i+2] == '(':
@@ -188,4 +202,65 @@ func beforeIsValue(s string, i int) bool {
 		}
 	}
 	return true
+}
+
+// ldapSpecials are the bytes RFC 4515 gives a meaning in a filter.
+func ldapSpecial(c byte) bool {
+	switch c {
+	case '(', ')', '*', '|', '&', '!', '\\', '=', '<', '>', '~', '\'', 0:
+		return true
+	}
+	return false
+}
+
+// ldapSpecialsOnly finds a value made only of filter specials, written
+// plainly, percent-encoded or as RFC 4515 escapes ("*()|&'", "%28",
+// "%2A%7C", "\29"): the probes a scanner sends one by one to learn which
+// break the filter. In ldap fields any such value with an operator or a
+// parenthesis counts; elsewhere it must have been encoded, since a plain
+// ")" or "*" alone is punctuation.
+func ldapSpecialsOnly(s string, filter bool) string {
+	t := strings.TrimSpace(s)
+	if t == "" || len(t) > 48 {
+		return ""
+	}
+	encoded, strong := false, false
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		if (c == '%' || c == '\\') && i+2 < len(t) {
+			if h, ok := unhex(t[i+1]); ok {
+				if l, ok := unhex(t[i+2]); ok {
+					c = h<<4 | l
+					encoded = true
+					i += 2
+				}
+			}
+		}
+		if !ldapSpecial(c) {
+			return ""
+		}
+		switch c {
+		case '(', ')', '|', '&', '!', 0:
+			strong = true
+		}
+	}
+	if strong && (filter || encoded) {
+		return t[:min(len(t), 8)]
+	}
+	if strong && len(t) >= 4 && strings.ContainsAny(t, "()") && strings.ContainsAny(t, "|&") {
+		// "*()|&'": a fuzzing string of every filter special at once
+		return t[:min(len(t), 8)]
+	}
+	return ""
+}
+
+// ldapURLFilter finds the filter part of an LDAP URL (RFC 4516):
+// "ldap://host/dc=x??sub?(objectClass=*)", "?base??(uid=*)".
+func ldapURLFilter(s string) string {
+	for _, sep := range [...]string{"??(", "?sub?(", "?base?(", "?one?(", "?sub??(", "?base??(", "?one??("} {
+		if i := indexFold(s, sep, 0); i >= 0 && attrAssertion(s, i+len(sep)) {
+			return s[i:min(len(s), i+len(sep)+8)]
+		}
+	}
+	return ""
 }

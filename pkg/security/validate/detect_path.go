@@ -76,8 +76,21 @@ func (c *checker) pathTraversal(k FieldKind, s string, m classes) {
 		// "..0x2f..0x2fetc0x2fpasswd": hex written out for a filter that
 		// only knows %2f.
 		for _, h := range [...]string{"..0x2f", "..0x5c", "0x2e0x2e"} {
-			if i := indexFold(s, h, 0); i >= 0 {
-				c.report(k, ThreatPathTraversal, "path.hex_dotdot", s[i:i+len(h)], false)
+			if i := indexFold(ds, h, 0); i >= 0 {
+				c.report(k, ThreatPathTraversal, "path.hex_dotdot", ds[i:i+len(h)], false)
+				return
+			}
+		}
+	}
+	if m.has(cPct|cHigh) && strings.Contains(ds, "..") {
+		// ".." next to the junk of a malformed escape: "..%c1%8s..",
+		// "..%uEFC8..", "%5C..%c0%9vetc%c0%9vpasswd".
+		var changed bool
+		c.low, changed = junkView(c.low, target)
+		if jv := bstr(c.low); changed {
+			ji := analyzePath(c.low)
+			if ji.ups > info.ups && (ji.ups >= 2 || sensitiveTarget(&c.mask, jv, true) != "") {
+				c.report(k, ThreatPathTraversal, "path.obfuscated", s, false)
 				return
 			}
 		}
@@ -383,8 +396,12 @@ func hasSensitiveSegment(s string) bool {
 		for j < len(s) && s[j] != '/' && s[j] != '\\' {
 			j++
 		}
-		if n := j - i; n >= 3 && n <= len(buf) {
-			seg := lowerASCII(buf[:0], s[i:j])
+		e := j
+		if k := strings.IndexByte(s[i:j], ';'); k > 0 {
+			e = i + k // "boot.ini;index.html": IIS stops at ';'
+		}
+		if n := e - i; n >= 3 && n <= len(buf) {
+			seg := lowerASCII(buf[:0], s[i:e])
 			if sensitiveSegments[string(seg)] || (len(seg) >= 4 && string(seg[:4]) == ".env") {
 				return true
 			}

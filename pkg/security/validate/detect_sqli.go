@@ -2,6 +2,7 @@ package validate
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	libinjection "github.com/corazawaf/libinjection-go"
 )
@@ -157,23 +158,36 @@ func literalEqualityAfterLogic(s string) bool {
 	return false
 }
 
-// sqli checks a fragment field (unknown and structured kinds).
-func (c *checker) sqli(k FieldKind, s string, m classes) {
+// sqli checks a fragment field (unknown and structured kinds) and reports
+// whether it found an injection.
+func (c *checker) sqli(k FieldKind, s string, m classes) bool {
+	return c.sqliAs(k, k, s, m)
+}
+
+// sqliAs checks s with the rules of kind k and reports findings as kind
+// rk: a URL query value is checked as an unknown fragment and reported as
+// part of the URL.
+func (c *checker) sqliAs(k, rk FieldKind, s string, m classes) bool {
 	if k == KindQuery && (isStatement(s) || wellFormedExpr(s)) {
 		// A query field holds a query: a whole statement, or an expression
 		// in some query language (JQL, Lucene, a WHERE clause) that starts
 		// with a name and keeps its quotes and parentheses balanced. Only
 		// the strong markers count there.
 		if rule, span := strongSQL(s, true); rule != "" {
-			c.report(k, ThreatSQLi, rule, span, false)
+			c.report(rk, ThreatSQLi, rule, span, false)
+			return true
 		} else if sqlCandidate(s, m) && isSQLi(s) {
-			c.report(k, ThreatSQLi, "sqli.query_expression", s, true)
+			c.report(rk, ThreatSQLi, "sqli.query_expression", s, true)
 		}
-		return
+		return false
 	}
 	if rule, span := strongSQL(s, false); rule != "" {
-		c.report(k, ThreatSQLi, rule, span, false)
-		return
+		c.report(rk, ThreatSQLi, rule, span, false)
+		return true
+	}
+	if rule, span := sqlFragment(s, m); rule != "" {
+		c.report(rk, ThreatSQLi, rule, span, false)
+		return true
 	}
 	// An unknown field may hold an expression someone wrote ("status !=
 	// 'closed' || priority == 1"), and so may a "filter" argument, which
@@ -184,10 +198,30 @@ func (c *checker) sqli(k FieldKind, s string, m classes) {
 	exprOK := k == KindUnknown || k == KindLDAP
 	if sqlCandidate(s, m) && sqliHit(s) {
 		if exprOK && wellFormedExpr(s) {
-			return
+			return false
 		}
-		c.report(k, ThreatSQLi, "sqli.libinjection", s, false)
-		return
+		c.report(rk, ThreatSQLi, "sqli.libinjection", s, false)
+		return true
+	}
+	if m.has(cHigh) {
+		// "’ OR ’1=1#": typographic quotes and accents that some
+		// collations and ORMs turn into an apostrophe.
+		var changed bool
+		if c.wide, changed = foldQuotes(c.wide, s); changed {
+			q := bstr(c.wide)
+			qm := classify(q)
+			rule, _ := strongSQL(q, false)
+			if rule == "" {
+				rule, _ = sqlFragment(q, qm)
+			}
+			if rule == "" && sqlCandidate(q, qm) && sqliHit(q) && !(exprOK && wellFormedExpr(q)) {
+				rule = "sqli.libinjection"
+			}
+			if rule != "" {
+				c.report(rk, ThreatSQLi, rule+"_folded", s, false)
+				return true
+			}
+		}
 	}
 	if m.has(cPct | cPlus) {
 		d, rounds := c.dec.canonical(s, true)
@@ -195,15 +229,24 @@ func (c *checker) sqli(k FieldKind, s string, m classes) {
 			ds := bstr(d)
 			dm := classify(ds)
 			if sqlCandidate(ds, dm) && sqliHit(ds) && !(exprOK && wellFormedExpr(ds)) {
-				c.report(k, ThreatSQLi, "sqli.libinjection_decoded", s, false)
-				return
+				c.report(rk, ThreatSQLi, "sqli.libinjection_decoded", s, false)
+				return true
 			}
 			if rule, _ := strongSQL(ds, false); rule != "" {
-				c.report(k, ThreatSQLi, rule+"_decoded", s, false)
-				return
+				c.report(rk, ThreatSQLi, rule+"_decoded", s, false)
+				return true
+			}
+			if rule, _ := sqlFragment(ds, dm); rule != "" {
+				c.report(rk, ThreatSQLi, rule+"_decoded", s, false)
+				return true
+			}
+			if dm.has(cNUL) && nulProbe(ds) {
+				c.report(rk, ThreatSQLi, "sqli.nul_truncation", s, false)
+				return true
 			}
 		}
 	}
+	return false
 }
 
 // benignFingerprint cuts libinjection's false positives on values that
@@ -381,6 +424,10 @@ func strongSQL(s string, statement bool) (string, string) {
 			if c == '@' && i+9 <= len(s) && s[i+1] == '@' && hasFoldPrefix(s[i+2:], "version") && !statement {
 				return "sqli.version_probe", s[i : i+9]
 			}
+			if c == '@' && !statement && i+4 < len(s) && s[i+1] == '@' && isAlpha(s[i+2]) && isAlpha(s[i+3]) && (i == 0 || s[i-1] != '@') {
+				// "@@datadir", "@@hostname": a server variable.
+				return "sqli.variable_probe", s[i:min(len(s), i+8)]
+			}
 			i++
 			continue
 		}
@@ -399,7 +446,7 @@ func strongSQL(s string, statement bool) (string, string) {
 		}
 		switch {
 		case eqFold(w, "or") || eqFold(w, "and") || eqFold(w, "xor"):
-			if end := tautology(s, i, j, eqFold(w, "or")); end > 0 {
+			if end := tautology(s, i, j, eqFold(w, "or"), !statement); end > 0 {
 				return "sqli.tautology", s[i:end]
 			}
 			if !statement {
@@ -434,6 +481,14 @@ func strongSQL(s string, statement bool) (string, string) {
 					return "sqli.subselect", s[p:min(len(s), j+f+4)]
 				}
 			}
+		case !statement && (eqFold(w, "except") || eqFold(w, "intersect") || eqFold(w, "minus")):
+			k := skipSQLSpace(s, j)
+			if wordAt(s, k, "all") {
+				k = skipSQLSpace(s, k+3)
+			}
+			if wordAt(s, k, "select") && precededByValue(s, i) || wordAt(s, k, "select") && skipSpace(s, 0) == i {
+				return "sqli.union", s[i : k+6]
+			}
 		case eqFold(w, "union"):
 			k := skipSQLSpace(s, j)
 			for _, opt := range [...]string{"all", "distinct"} {
@@ -453,9 +508,30 @@ func strongSQL(s string, statement bool) (string, string) {
 			k := skipSQLSpace(s, j)
 			if k < len(s) && s[k] == '(' {
 				k2 := skipSpace(s, k+1)
-				if k2 < len(s) && (isDigit(s[k2]) || eqFold(w, "benchmark")) {
+				if k2 < len(s) && k2+1 < len(s) && (s[k2] == '-' || s[k2] == '(') && isDigit(s[skipSpace(s, k2+1)]) {
+					k2++
+				}
+				if k2 < len(s) && (isDigit(s[k2]) || !eqFold(w, "sleep")) {
 					return "sqli.time_delay", s[i:k2]
 				}
+			}
+			if !statement && eqFold(w, "sleep") && k < len(s) && s[k] == '(' {
+				// ") or sleep(__TIME__)=", "sELecT slEep ("10")": a
+				// delay after a logic operator, a select or a quote,
+				// whatever its argument.
+				p := i - 1
+				for p >= 0 && isSpace(s[p]) {
+					p--
+				}
+				if p >= 0 && (s[p] == '\'' || s[p] == '"' || s[p] == '(' || s[p] == '=' || s[p] == '|' || s[p] == '&' || s[p] == ',') ||
+					p >= 1 && (eqFold(s[max(0, p-1):p+1], "or") || p >= 2 && (eqFold(s[p-2:p+1], "and") || eqFold(s[p-2:p+1], "xor")) || p >= 5 && eqFold(s[p-5:p+1], "select")) {
+					return "sqli.time_delay", s[i:min(len(s), k+1)]
+				}
+			}
+			if !statement && eqFold(w, "sleep") && k > j && k < len(s) && isDigit(s[k]) && i > 0 && (s[i-1] == '\'' || s[i-1] == '"' || s[i-1] == '|' || s[i-1] == '+') {
+				// "'sleep 50'", "'||sleep 5": a delay concatenated into a
+				// string literal.
+				return "sqli.time_delay", s[i-1 : k]
 			}
 		case eqFold(w, "case"):
 			// "(CASE WHEN (1=1) THEN name ELSE id END)" in an ORDER BY or
@@ -492,6 +568,9 @@ func strongSQL(s string, statement bool) (string, string) {
 			if wordAt(s, k, "outfile") || wordAt(s, k, "dumpfile") {
 				return "sqli.file_access", s[i : k+7]
 			}
+		case !statement && (eqFold(w, "utl_http") || eqFold(w, "utl_inaddr") || eqFold(w, "dbms_pipe") || eqFold(w, "dbms_ldap") || eqFold(w, "utl_smtp") || eqFold(w, "utl_tcp")):
+			// Oracle's network packages: out-of-band exfiltration.
+			return "sqli.error_based", w
 		case eqFold(w, "extractvalue") || eqFold(w, "updatexml") || eqFold(w, "utl_inaddr") ||
 			eqFold(w, "utl_http") || eqFold(w, "dbms_pipe") || eqFold(w, "dbms_lock") || eqFold(w, "ctxsys") ||
 			eqFold(w, "dbms_xmlgen") || eqFold(w, "xmltype") || eqFold(w, "geometrycollection"):
@@ -501,6 +580,62 @@ func strongSQL(s string, statement bool) (string, string) {
 		case eqFold(w, "rand") && !statement:
 			if hasFoldPrefix(s[j:], "(0)*2") {
 				return "sqli.error_based", s[i : j+5]
+			}
+		case !statement && (eqFold(w, "information_schema") || eqFold(w, "pg_catalog") || eqFold(w, "pg_shadow") ||
+			eqFold(w, "sysobjects") || eqFold(w, "syscolumns") || eqFold(w, "sysdatabases") || eqFold(w, "sqlite_master") ||
+			eqFold(w, "sqlite_schema") || eqFold(w, "msysobjects") || eqFold(w, "all_tables") || eqFold(w, "all_tab_columns") ||
+			eqFold(w, "dba_users")):
+			// The system catalogue: what an injection enumerates. A value
+			// that names it is not data.
+			return "sqli.catalog", w
+		case !statement && eqFold(w, "mysql"):
+			if hasFoldPrefix(s[j:], ".user") {
+				return "sqli.catalog", s[i:min(len(s), j+5)]
+			}
+		case !statement && (eqFold(w, "current_setting") || eqFold(w, "pg_read_file") || eqFold(w, "pg_read_binary_file") ||
+			eqFold(w, "pg_ls_dir") || eqFold(w, "lo_get") || eqFold(w, "lo_export") || eqFold(w, "lo_from_bytea") ||
+			eqFold(w, "sys_eval") || eqFold(w, "sys_exec") || eqFold(w, "load_extension") || eqFold(w, "randomblob") ||
+			eqFold(w, "gtid_subset") || eqFold(w, "name_const") || eqFold(w, "dbms_xmlquery") || eqFold(w, "utl_file")):
+			if k := skipSpace(s, j); k < len(s) && (s[k] == '(' || s[k] == '.') {
+				return "sqli.function_probe", w
+			}
+		case !statement && (eqFold(w, "version") || eqFold(w, "database") || eqFold(w, "user") || eqFold(w, "schema") ||
+			eqFold(w, "current_user") || eqFold(w, "system_user") || eqFold(w, "session_user") || eqFold(w, "connection_id")):
+			// "version()", "user()": what a probe asks the database;
+			// "user() is deprecated" is a sentence about one.
+			if hasFoldPrefix(s[j:], "()") && (i == 0 || s[i-1] != '.') {
+				t := skipSpace(s, j+2)
+				if t >= len(s) || !isAlpha(s[t]) {
+					return "sqli.function_probe", s[i : j+2]
+				}
+			}
+		case !statement && (eqFold(w, "exec") || eqFold(w, "execute")):
+			k := skipSpace(s, j)
+			if k < len(s) && s[k] == '(' {
+				k = skipSpace(s, k+1)
+			}
+			if k < len(s) && (s[k] == '@' || hasFoldPrefix(s[k:], "master.") || hasFoldPrefix(s[k:], "sp_") || hasFoldPrefix(s[k:], "xp_") ||
+				hasFoldPrefix(s[k:], "char(") || hasFoldPrefix(s[k:], "0x") || wordAt(s, k, "immediate")) {
+				return "sqli.exec", s[i:min(len(s), k+2)]
+			}
+		case !statement && (eqFold(w, "char") || eqFold(w, "chr")):
+			// char(0x70)+char(0x65)…: a string spelled in code points to
+			// get past quote filters.
+			if k := skipSpace(s, j); k+1 < len(s) && s[k] == '(' && isDigit(s[skipSpace(s, k+1)]) {
+				// joined by + or || (T-SQL, Oracle, PostgreSQL); a
+				// spreadsheet's =A1&CHAR(10)&B1 joins with '&'.
+				if e := strings.IndexByte(s[k:], ')'); e > 0 {
+					t := skipSpace(s, k+e+1)
+					if t < len(s) && (s[t] == '+' || hasFoldPrefix(s[t:], "||")) {
+						t = skipSpace(s, t+1)
+						if t < len(s) && s[t] == '|' {
+							t = skipSpace(s, t+1)
+						}
+						if hasFoldPrefix(s[t:], "char(") || hasFoldPrefix(s[t:], "chr(") {
+							return "sqli.char_encoding", s[i:min(len(s), k+1)]
+						}
+					}
+				}
 			}
 		case eqFold(w, "copy") && statement:
 			// COPY … FROM PROGRAM runs a shell command on PostgreSQL.
@@ -600,6 +735,12 @@ var sqlMarkerWords = [...]string{
 	"xp_regread", "sp_makewebtask", "load_file", "lo_import", "openrowset", "opendatasource",
 	"into", "extractvalue", "updatexml", "utl_inaddr", "utl_http", "dbms_pipe", "dbms_lock",
 	"ctxsys", "dbms_xmlgen", "xmltype", "geometrycollection", "rand", "copy",
+	"information_schema", "pg_catalog", "pg_shadow", "sysobjects", "syscolumns", "sysdatabases",
+	"sqlite_master", "sqlite_schema", "msysobjects", "all_tables", "all_tab_columns", "dba_users", "mysql",
+	"current_setting", "pg_read_file", "pg_read_binary_file", "pg_ls_dir", "lo_get", "lo_export",
+	"lo_from_bytea", "sys_eval", "sys_exec", "load_extension", "randomblob", "gtid_subset", "name_const",
+	"dbms_xmlquery", "utl_file", "version", "database", "user", "schema", "current_user", "system_user",
+	"session_user", "connection_id", "dbms_ldap", "utl_smtp", "utl_tcp", "exec", "execute", "char", "chr", "except", "intersect", "minus",
 }
 
 var sqlMarkerLens = func() (t [26]uint32) {
@@ -625,8 +766,18 @@ func stackedStatement(s string) string {
 		end := min(len(rest), 120)
 		switch {
 		case wordAt(rest, 0, "select"):
-			if indexWordFold(rest[:end], "from", 6) > 0 || (len(rest) > 7 && (rest[7] == '*' || rest[7] == '@')) || hasFoldPrefix(rest[6:], " pg_sleep") || hasFoldPrefix(rest[6:], " sleep") {
+			if indexWordFold(rest[:end], "from", 6) > 0 || (len(rest) > 7 && (rest[7] == '*' || rest[7] == '@')) || hasFoldPrefix(rest[6:], " pg_sleep") || hasFoldPrefix(rest[6:], " sleep") || selectList(rest, skipSQLSpace(rest, 6)) {
 				return s[i:min(len(s), k+6)]
+			}
+		case wordAt(rest, 0, "set"):
+			// ";SET @a=…": a user variable, the start of a prepared
+			// statement built from a string.
+			if j := skipSpace(rest, 3); j < len(rest) && rest[j] == '@' {
+				return s[i:min(len(s), k+5)]
+			}
+		case wordAt(rest, 0, "prepare"):
+			if _, n := sqlIdent(rest, skipSpace(rest, 7)); n > 7 && wordAt(rest, skipSpace(rest, n), "from") {
+				return s[i:min(len(s), k+7)]
 			}
 		case wordAt(rest, 0, "drop"):
 			if j := skipSpace(rest, 4); wordAt(rest, j, "table") || wordAt(rest, j, "database") || wordAt(rest, j, "user") {
@@ -636,8 +787,8 @@ func stackedStatement(s string) string {
 			if wordAt(rest, skipSpace(rest, 6), "from") {
 				return s[i:min(len(s), k+6)]
 			}
-		case wordAt(rest, 0, "insert"):
-			if wordAt(rest, skipSpace(rest, 6), "into") {
+		case wordAt(rest, 0, "insert") || wordAt(rest, 0, "replace"):
+			if wordAt(rest, skipSpace(rest, 6), "into") || indexWordFold(rest[:end], "values", 6) > 0 {
 				return s[i:min(len(s), k+6)]
 			}
 		case wordAt(rest, 0, "update"):
@@ -649,7 +800,11 @@ func stackedStatement(s string) string {
 			if wordAt(rest, 0, "execute") {
 				j = skipSpace(rest, 7)
 			}
-			if j < len(rest) && (rest[j] == '(' || rest[j] == '@' || hasFoldPrefix(rest[j:], "master") || hasFoldPrefix(rest[j:], "sp_") || hasFoldPrefix(rest[j:], "xp_")) {
+			if j < len(rest) && (rest[j] == '(' || rest[j] == '@' || hasFoldPrefix(rest[j:], "master") || hasFoldPrefix(rest[j:], "sp_") || hasFoldPrefix(rest[j:], "xp_") || wordAt(rest, j, "immediate")) {
+				return s[i:min(len(s), k+4)]
+			}
+			if _, n := sqlIdent(rest, j); n > j && (n >= len(rest) || rest[skipSpace(rest, n)] == ';') && i > 0 && strings.Count(s[:i], ";") > 0 {
+				// "…;prepare b from @a;execute b;"
 				return s[i:min(len(s), k+4)]
 			}
 		case wordAt(rest, 0, "shutdown"):
@@ -747,8 +902,12 @@ func precededByValue(s string, i int) bool {
 // tautology recognises "<value> OR x=x" after the operator word s[i:j]:
 // equal operands around =, ==, LIKE, <=, >= or IS, and "OR 1" / "OR true"
 // that end the injected fragment. It returns the end of the match or 0.
-func tautology(s string, i, j int, or bool) int {
-	if !precededByValue(s, i) && !(i == 0 || s[i-1] == '|' || s[i-1] == '&') {
+//
+// loose (fragment fields only) also accepts a tautology after a word ("hi
+// or 1=1 --") when its operands are the same number.
+func tautology(s string, i, j int, or, loose bool) int {
+	pre := precededByValue(s, i) || skipSpace(s, 0) == i || s[i-1] == '|' || s[i-1] == '&'
+	if !pre && !loose {
 		return 0
 	}
 	k := skipSQLSpace(s, j)
@@ -762,11 +921,35 @@ func tautology(s string, i, j int, or bool) int {
 	if !ok {
 		return 0
 	}
+	if !pre {
+		return looseTautology(s, a, k2)
+	}
 	k = skipSQLSpace(s, k2)
+	if k+1 < len(s) && s[k] == ':' && s[k+1] == ':' {
+		// a PostgreSQL cast: '{"b":2}'::jsonb
+		_, e, _ := sqlOperand(s, k+2)
+		k = skipSQLSpace(s, e)
+	}
+	if k < len(s) && k > 0 && (len(a) > 0 && (a[0] == '{' || a[0] == '[')) && jsonOperator(s, k) > 0 {
+		// "OR '{"a":"b"}' ? 'a'", "OR '{…}'::jsonb @> '{…}'": the
+		// PostgreSQL JSON operators make a tautology no '=' filter sees.
+		n := jsonOperator(s, k)
+		if _, e, ok := sqlOperand(s, skipSQLSpace(s, k+n)); ok {
+			return e
+		}
+	}
 	// "OR 1", "OR true" closing the fragment.
 	if k >= len(s) || s[k] == '#' || s[k] == ';' || s[k] == ')' || hasFoldPrefix(s[k:], "--") || hasFoldPrefix(s[k:], "/*") {
 		if eqFold(a, "true") || (len(a) > 0 && isDigit(a[0]) && a != "0") {
-			return k2
+			// "1 or 2" alone is an answer; "1 or 1", "' or 1" and
+			// "1 or 2--" are not.
+			p := i - 1
+			for p >= 0 && (isSpace(s[p]) || s[p] == '+') {
+				p--
+			}
+			if k < len(s) || p < 0 || !isDigit(s[p]) || a == "1" || eqFold(a, "true") || strings.HasSuffix(s[:p+1], a) && (p+1-len(a) == 0 || !isDigit(s[p-len(a)])) {
+				return k2
+			}
 		}
 		return 0
 	}
@@ -819,6 +1002,9 @@ func sqlOperand(s string, k int) (string, int, bool) {
 	if k >= len(s) {
 		return "", k, false
 	}
+	if k+1 < len(s) && (s[k+1] == '\'' || s[k+1] == '"') && (s[k]|0x20 == 'n' || s[k]|0x20 == 'x' || s[k]|0x20 == 'b') && (k == 0 || !isWordByte(s[k-1])) {
+		k++ // N'text', X'41', B'01': prefixed literals
+	}
 	switch q := s[k]; {
 	case q == '\'' || q == '"' || q == '`':
 		e := k + 1
@@ -849,6 +1035,48 @@ func sqlOperand(s string, k int) (string, int, bool) {
 		return s[k:e], e, true
 	}
 	return "", k, false
+}
+
+// looseTautology accepts "<n> = <n>" (or ==, <=>) after an operator word
+// that follows something other than a value, when the fragment ends
+// there or a comment or quote follows.
+func looseTautology(s, a string, k int) int {
+	if !isNumber(a) {
+		return 0
+	}
+	k = skipSQLSpace(s, k)
+	n := 0
+	switch {
+	case hasFoldPrefix(s[k:], "<=>"):
+		n = 3
+	case hasFoldPrefix(s[k:], "=="):
+		n = 2
+	case k < len(s) && s[k] == '=':
+		n = 1
+	default:
+		return 0
+	}
+	b, e, ok := sqlOperand(s, skipSQLSpace(s, k+n))
+	if !ok || b != a {
+		return 0
+	}
+	t := skipSpace(s, e)
+	if t >= len(s) || s[t] == '\'' || s[t] == '"' || s[t] == '#' || s[t] == ';' || s[t] == ')' || hasFoldPrefix(s[t:], "--") || hasFoldPrefix(s[t:], "/*") {
+		return e
+	}
+	return 0
+}
+
+// jsonOperator returns the length of a PostgreSQL JSON operator at s[k:]
+// (?, ?|, ?&, @>, <@), or 0.
+func jsonOperator(s string, k int) int {
+	switch {
+	case hasFoldPrefix(s[k:], "?|"), hasFoldPrefix(s[k:], "?&"), hasFoldPrefix(s[k:], "@>"), hasFoldPrefix(s[k:], "<@"):
+		return 2
+	case s[k] == '?':
+		return 1
+	}
+	return 0
 }
 
 func isNumber(s string) bool {
@@ -909,4 +1137,23 @@ func unionProbe(s string, i int) bool {
 		return j >= len(s) || s[j] == ',' || s[j] == '-' || s[j] == '#' || s[j] == '/'
 	}
 	return false
+}
+
+// foldQuotes writes s into dst with the quote look-alikes (’ ‘ ʼ ′ ´ ＇)
+// as an apostrophe and reports whether there were any.
+func foldQuotes(dst []byte, s string) ([]byte, bool) {
+	dst = dst[:0]
+	changed := false
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch r {
+		case 0x2019, 0x2018, 0x02bc, 0x2032, 0x00b4, 0xff07:
+			dst = append(dst, '\'')
+			changed = true
+		default:
+			dst = append(dst, s[i:i+n]...)
+		}
+		i += n
+	}
+	return dst, changed
 }

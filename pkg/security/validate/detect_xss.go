@@ -93,54 +93,29 @@ func schemeHint(s string) bool {
 	return indexFold(s, "script", 0) >= 0 && strings.IndexByte(s, ':') >= 0
 }
 
-func (c *checker) xss(k FieldKind, s string, m classes) {
-	if xssCandidate(s, m) {
-		if libinjection.IsXSS(s) {
-			if k.IsStructured() && k != KindQuery {
-				c.report(k, ThreatXSS, "xss.libinjection", s, false)
-				return
-			}
-			// Text, query and unknown fields: ignore load-only markup.
-			c.low = blankBenignMarkup(c.low, s)
-			if libinjection.IsXSS(bstr(c.low)) {
-				c.report(k, ThreatXSS, "xss.libinjection", s, false)
-				return
-			}
-		}
-		if k != KindText && m.has(cColon) {
-			if span := scriptScheme(s, k == KindURL); span != "" {
-				c.report(k, ThreatXSS, "xss.script_scheme", span, false)
-				return
-			}
-		}
-		if m.has(cLT) {
-			// "<scr<script>ipt>" and other malformed nestings that a
-			// filter "repairs" into a script tag; libinjection's
-			// tokenizer can lose its place in them.
-			if i := scriptTag(s, k == KindText || k == KindUnknown || k == KindQuery); i >= 0 {
-				c.report(k, ThreatXSS, "xss.script_tag", s[i:min(len(s), i+8)], false)
-				return
-			}
-		}
-		if k != KindText && m.has(cTab|cLF|cCR|cNUL) {
-			// Browsers drop tabs, newlines and NULs inside URL schemes
-			// and tag names: "jav\tascript:".
-			c.low = stripControls(c.low, s)
-			t := bstr(c.low)
-			if libinjection.IsXSS(t) || scriptScheme(t, k == KindURL) != "" {
-				c.report(k, ThreatXSS, "xss.control_split", s, false)
-				return
-			}
-		}
+func (c *checker) xss(k FieldKind, s string, m classes) bool {
+	if c.xssForm(k, s, m, "") {
+		return true
 	}
 	if k != KindText && m.has(cQuote) && m.has(cParen|cBacktick) {
 		if span := jsBreakout(s); span != "" {
 			c.report(k, ThreatXSS, "xss.js_breakout", span, false)
-			return
+			return true
+		}
+	}
+	if m.has(cHigh) {
+		// "＜script＞": full-width forms that an NFKC normaliser behind
+		// the filter turns into markup.
+		var changed bool
+		if c.wide, changed = foldWidth(c.wide, s); changed {
+			w := bstr(c.wide)
+			if c.xssForm(k, w, classify(w), "_folded") {
+				return true
+			}
 		}
 	}
 	if k == KindText || !m.has(cPct|cAmp|cBackslash) {
-		return
+		return false
 	}
 	// Decoded forms: %3Cscript%3E, &#x3C;svg…, \x3c and \u003c.
 	d, rounds := c.dec.canonical(s, k == KindURL)
@@ -149,24 +124,76 @@ func (c *checker) xss(k FieldKind, s string, m classes) {
 	}
 	d = decodeEntitiesAndEscapes(&c.mask, d)
 	if string(d) == s {
-		return
+		return false
 	}
 	ds := bstr(d)
 	dm := classify(ds)
-	if xssCandidate(ds, dm) {
-		hit := libinjection.IsXSS(ds)
-		if hit && !(k.IsStructured() && k != KindQuery) {
-			c.low = blankBenignMarkup(c.low, ds)
-			hit = libinjection.IsXSS(bstr(c.low))
-		}
-		if hit {
-			c.report(k, ThreatXSS, "xss.libinjection_decoded", s, false)
-			return
-		}
-		if span := scriptScheme(ds, k == KindURL); span != "" {
-			c.report(k, ThreatXSS, "xss.script_scheme", span, false)
+	if dm.has(cHigh) {
+		var changed bool
+		if c.wide, changed = foldWidth(c.wide, ds); changed {
+			ds = bstr(c.wide)
+			dm = classify(ds)
 		}
 	}
+	return c.xssForm(k, ds, dm, "_decoded")
+}
+
+// xssForm runs the XSS checks on one form of a value (as given, decoded or
+// folded); suffix marks the rule of a form other than the original.
+func (c *checker) xssForm(k FieldKind, s string, m classes, suffix string) bool {
+	return c.xssFormAs(k, k, s, m, suffix)
+}
+
+// xssFormAs checks with the rules of kind k and reports as kind rk (see
+// sqliAs).
+func (c *checker) xssFormAs(k, rk FieldKind, s string, m classes, suffix string) bool {
+	if !xssCandidate(s, m) && !m.has(cParen|cBacktick|cBracket|cDot|cLT) {
+		return false
+	}
+	if xssCandidate(s, m) {
+		if libinjection.IsXSS(s) {
+			if k.IsStructured() && k != KindQuery {
+				c.report(rk, ThreatXSS, "xss.libinjection"+suffix, s, false)
+				return true
+			}
+			// Text, query and unknown fields: ignore load-only markup.
+			c.low = blankBenignMarkup(c.low, s)
+			if libinjection.IsXSS(bstr(c.low)) {
+				c.report(rk, ThreatXSS, "xss.libinjection"+suffix, s, false)
+				return true
+			}
+		}
+		if k != KindText && m.has(cColon) {
+			if span := scriptScheme(s, k == KindURL); span != "" {
+				c.report(rk, ThreatXSS, "xss.script_scheme", span, false)
+				return true
+			}
+		}
+		if m.has(cLT) {
+			// "<scr<script>ipt>" and other malformed nestings that a
+			// filter "repairs" into a script tag; libinjection's
+			// tokenizer can lose its place in them.
+			if i := scriptTag(s, k == KindText || k == KindUnknown || k == KindQuery); i >= 0 {
+				c.report(rk, ThreatXSS, "xss.script_tag", s[i:min(len(s), i+8)], false)
+				return true
+			}
+		}
+		if k != KindText && m.has(cTab|cLF|cCR|cNUL) {
+			// Browsers drop tabs, newlines and NULs inside URL schemes
+			// and tag names: "jav\tascript:".
+			c.low = stripControls(c.low, s)
+			t := bstr(c.low)
+			if libinjection.IsXSS(t) || scriptScheme(t, k == KindURL) != "" {
+				c.report(rk, ThreatXSS, "xss.control_split", s, false)
+				return true
+			}
+		}
+	}
+	if rule, span := xssShapes(k, s, m); rule != "" {
+		c.report(rk, ThreatXSS, rule+suffix, span, false)
+		return true
+	}
+	return false
 }
 
 // scriptScheme finds a javascript:, vbscript: or data:text/html URL. In a
@@ -381,6 +408,14 @@ func decodeEntitiesAndEscapes(tmp *[]byte, d []byte) []byte {
 					changed = true
 					continue
 				}
+				if v := (h<<4 | l) & 0x7f; ok1 && ok2 && (v == '<' || v == '>' || v == '"' || v == '\'') {
+					// "\xbcscript\xbe": a byte with the high bit set that a
+					// 7-bit (US-ASCII) reader takes for markup.
+					out = append(out, v)
+					i += 3
+					changed = true
+					continue
+				}
 			}
 			if d[i+1] == 'u' && i+5 < len(d) && d[i+2] == '0' && d[i+3] == '0' {
 				h, ok1 := unhex(d[i+4])
@@ -415,6 +450,9 @@ func htmlEntity(b []byte) (byte, int) {
 		digits := 0
 		if b[i] == 'x' || b[i] == 'X' {
 			i++
+			for i < len(b) && b[i] == '0' && i < 32 {
+				i++ // "&#X000003c;": leading zeros are allowed
+			}
 			for i < len(b) && digits < 8 {
 				h, ok := unhex(b[i])
 				if !ok {
@@ -425,6 +463,9 @@ func htmlEntity(b []byte) (byte, int) {
 				digits++
 			}
 		} else {
+			for i < len(b) && b[i] == '0' && i < 32 {
+				i++
+			}
 			for i < len(b) && digits < 8 && isDigit(b[i]) {
 				v = v*10 + int(b[i]-'0')
 				i++

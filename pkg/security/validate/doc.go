@@ -100,7 +100,9 @@
 // Markdown or HTML (XSS outside code spans and fenced blocks, template
 // expressions, strong SQL injection markers); a short one-line text value
 // that starts the way payloads do ("; cat /etc/passwd", "*)(uid=*") gets
-// every detector, and its findings stay flagged, never rejected.
+// every detector, and its findings stay flagged, never rejected. Text that
+// starts with YAML front matter is a Markdown file, not a message, and is
+// not scanned.
 //
 // # Detectors
 //
@@ -114,19 +116,38 @@
 //     operator or numeric SQL context, on the value and its URL-decoded
 //     form; plus markers libinjection misses (tautologies, stacked
 //     statements, quote-then-comment, time delays, file and command
-//     access, error-based extraction, sub-selects). Context rules cut its
-//     false positives: complete statements are expected in sql and query
-//     fields, well-formed expressions in unknown fields, arithmetic is not
-//     a numeric injection.
-//   - xss: libinjection-go on the value, its decoded form and with control
-//     characters removed, plus script URL schemes, script tags and
-//     JavaScript string breakouts. In text and unknown fields markup that
-//     cannot run script (<style>, <link>, <meta>, https <iframe>,
-//     <!DOCTYPE>, a <script> merely mentioned) is ignored, and so is
-//     Markdown code in text.
+//     access, error-based extraction, sub-selects, catalogue and function
+//     probes such as information_schema, current_setting(…), exec(@s)) and
+//     the shapes of a fragment meeting the application's query: a quote
+//     break-out followed by an operator ("'or(id glob 1)--", "x'|email--"),
+//     a leading comment ("-- -"), an ORDER BY column probe, a whole
+//     statement where a value belongs, literal <=> literal, PostgreSQL
+//     JSON operators and casts. Query-string values of URL fields are also
+//     checked one by one, decoded, and typographic quotes are folded.
+//     Context rules cut its false positives: complete statements are
+//     expected in sql and query fields, well-formed expressions in unknown
+//     fields, arithmetic is not a numeric injection.
+//   - xss: libinjection-go on the value, its decoded form (percent, HTML
+//     entities with any zero padding, \x and \u escapes), its full-width
+//     folded form (＜script＞) and with control characters removed, plus
+//     script URL schemes, script tags, JavaScript string breakouts,
+//     handlers in unfinished or unknown tags ("<x onend="), namespaced
+//     tags (<v:vmlframe>), CSS url(javascript:…), and JavaScript where a
+//     value belongs: sink calls (alert(), eval(…), new Function(…)),
+//     tagged templates (${alert}), globals indexed by strings
+//     (self["\x24"]), DOM access (document.cookie) and attribute
+//     break-outs. Text, search queries and whole URLs get the JavaScript
+//     rules of prose: "confirm() the dialog" is a sentence, alert(1) is
+//     not; URL query values are checked alone. In text and unknown
+//     fields markup that cannot run script (<style>, <link>, <meta>,
+//     https <iframe>, <!DOCTYPE>, a <script> merely mentioned) is ignored,
+//     and so is Markdown code in text (a backtick glued to a word is a
+//     tagged template, not a code span).
 //   - path_traversal: after canonicalisation (URL decoding repeated up to
-//     4 times, %uXXXX, overlong UTF-8 such as %c0%ae, look-alike slashes
-//     and dots, backslashes): encoded "..", "....//" and "..;/", NUL bytes,
+//     4 times, %uXXXX, overlong UTF-8 such as %c0%ae and its five- and
+//     six-byte forms, look-alike slashes and dots, backslashes): encoded
+//     "..", "....//" and "..;/", ".." next to the junk of a malformed
+//     escape ("..%c1%8s..", "..%uEFC8.."), NUL bytes,
 //     climbs that are deep (4 or more "..", above the root of an absolute
 //     path, or above where the path started: "src/../../x") or that reach a
 //     sensitive target (/etc/passwd, win.ini, .ssh, .aws, .env, id_rsa…),
@@ -139,11 +160,25 @@
 //     alone are ordinary characters ("notes;draft.txt"): a $( ) or
 //     backtick substitution, or a separator followed by a command word with
 //     an argument a file name would not have (an option, a path, a URL),
-//     is the threat. Host fields allow no metacharacter at all. Wildcard
-//     command paths, SSI directives.
-//   - ldap_injection: RFC 4515 breakouts (")(", "*)(", "(|(", "(&)"),
-//     unbalanced filters and NULs; a complete filter in an ldap field is
-//     expected.
+//     is the threat. Host fields allow no metacharacter and no space-
+//     separated command word at all. Also: Windows batch control flow
+//     (FOR … IN (…) DO, IF [NOT] EXIST, IF %a% GTR %b%), a command line
+//     from the first word in unknown and file name fields (a prefix
+//     command running another: "nohup sh -c id", "which netcat"; recon
+//     commands; LOLBins; a command reading a sensitive file), commands
+//     broken up by quotes, backslashes, "$@" or empty substitutions,
+//     '+' as an encoded space, literal "\n" separators, process
+//     substitution, brace expansion, shellshock, shell function
+//     definitions, code that runs a command (system('…'), passthru(…),
+//     phpinfo()), and wildcard paths that stand for a shell or a
+//     sensitive file (/???/b??h, /et*/*wd). Lists of tool names ("MySQL |
+//     Redis | Docker") and pipelines ending in a filter ("-la | sort")
+//     are not. Wildcard command paths, SSI directives.
+//   - ldap_injection: RFC 4515 breakouts (")(", "*)(", "*)*", "(|(",
+//     "(&)"), unbalanced filters, NULs, values made only of filter
+//     specials (plain in ldap fields, encoded elsewhere: "%28", "\29",
+//     "*()|&'") and LDAP URLs carrying a filter; a complete filter in an
+//     ldap field is expected.
 //   - nosqli: MongoDB operators as keys outside a query document, or in
 //     strings in operator context ({"$ne":…}, [$ne]=), and JavaScript
 //     injected into $where ("' || '1'=='1", "this.password.match(").

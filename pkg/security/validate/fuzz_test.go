@@ -222,3 +222,46 @@ func printable(t *testing.T, s string) {
 		}
 	}
 }
+
+// FuzzShapes checks the normalisers behind the shape rules (full-width
+// folding, quote folding, junk-as-separator, JavaScript compaction, shell
+// globs) on arbitrary input: they never grow what they are given beyond
+// what their mapping allows, they are idempotent where they claim to be,
+// and every kind of field accepts whatever the detectors make of it.
+func FuzzShapes(f *testing.F) {
+	for _, s := range []string{
+		"'or(id glob 1)--", "x'|email--", " ORDER BY 29-- ", "select current_setting('x');", "’ OR ’1’=’1",
+		"＜script＞alert(1)＜/script＞", "&#X000003c;", "<x onend=", "self[\"\\x24\"]", "document /*x*/ . cookie",
+		"..%c1%8s..%c1%8sboot.ini", "/..%uEFC8..%uEFC8boot.ini", "%%32%%65%%32%%65/etc/passwd",
+		"FOR /D %a IN (dirs) DO abc", "IF [%1]==[] ECHO x", "{,$'whoami',}", "c{a,oun}t", "/et*/*wd", "/???/b??h",
+		"() { :;}; id", "\\n/bin/ls -al\\n", "+|+dir+c:\\+|", "%28", "*()|&'", "ldap://x/dc=x??sub?(cn=*)",
+		"\xef\xbc", "[", "/*", "{${", "$()", "%", "\\",
+	} {
+		f.Add(s)
+	}
+	v := newValidator(f, config.LevelStandard)
+	fields := []string{"data.arguments.name", "data.arguments.url", "data.arguments.hostname", "data.arguments.filename",
+		"data.arguments.filter", "data.arguments.q", "data.arguments.path", "data.arguments.comment", "data.arguments.sql"}
+	f.Fuzz(func(t *testing.T, s string) {
+		if w, _ := foldWidth(nil, s); len(w) > len(s) {
+			t.Fatalf("foldWidth grew %q to %q", s, w)
+		}
+		if q, _ := foldQuotes(nil, s); len(q) > len(s) {
+			t.Fatalf("foldQuotes grew %q to %q", s, q)
+		}
+		if j, _ := junkView(nil, []byte(s)); len(j) > len(s) {
+			t.Fatalf("junkView grew %q to %q", s, j)
+		} else if again, changed := junkView(nil, j); changed && !bytes.Equal(again, j) {
+			t.Fatalf("junkView(%q) = %q is not stable: %q", s, j, again)
+		}
+		if c := jsCompact(nil, s); len(c) > len(s) {
+			t.Fatalf("jsCompact grew %q to %q", s, c)
+		}
+		if len(s) <= 64 {
+			shellGlobMatch(s, "/etc/passwd")
+		}
+		for _, field := range fields {
+			checkInvariants(t, v.CheckField(field, s))
+		}
+	})
+}

@@ -83,6 +83,13 @@ func maskInlineCode(line []byte) {
 		for i+n < len(line) && line[i+n] == '`' {
 			n++
 		}
+		if i > 0 && (isWordByte(line[i-1]) || line[i-1] == ')' || line[i-1] == ']') {
+			// "alert`1`", "[].map.call`${eval}`": a backtick glued to a
+			// word is a JavaScript tagged template, not a code span
+			// someone wrote in prose (that follows a space).
+			i += n
+			continue
+		}
 		j := i + n
 		closed := -1
 		for j < len(line) {
