@@ -88,7 +88,7 @@ func sqlFragment(s string, m classes) (string, string) {
 			}
 		}
 	}
-	return "", ""
+	return sqlObfuscation(s, m)
 }
 
 // breakoutWords follow a break-out quote in injections: logic and
@@ -187,11 +187,17 @@ func breakoutOperator(s string, j int, q byte) bool {
 	case '!':
 		return next == '=' || next == '!'
 	case '*':
-		return next == ' ' || isDigit(next) || next == '('
+		return next == ' ' || isDigit(next) || next == '(' || concatThenComment(s, j+1)
+	case '%':
+		return concatThenComment(s, j+1)
 	case '-':
-		return next == '-'
+		return next == '-' || concatThenComment(s, j+1)
 	case '/':
-		return next == '*'
+		return next == '*' || concatThenComment(s, j+1)
+	case '+':
+		// "x'+email--": the application's literal joined to a column,
+		// the rest of its query cut off
+		return concatThenComment(s, j+1)
 	case '#':
 		return next == 0 || next == ' ' || next == '-'
 	case ':':
@@ -218,6 +224,26 @@ func breakoutOperator(s string, j int, q byte) bool {
 			w := string(lowerASCII(buf[:0], s[k:e]))
 			return statementVerbs[w] || w == "waitfor" || w == "exec" || w == "shutdown"
 		}
+	}
+	return false
+}
+
+// concatThenComment reports a name right at s[k] followed by a comment
+// that ends the value: "email--", "email#", "email -- -".
+func concatThenComment(s string, k int) bool {
+	e := k
+	for e < len(s) && isWordByte(s[e]) {
+		e++
+	}
+	if e == k || !isAlpha(s[k]) {
+		return false
+	}
+	t := skipSpace(s, e)
+	switch {
+	case hasFoldPrefix(s[t:], "--"):
+		return strings.TrimLeft(s[t+2:], " -") == ""
+	case t < len(s) && s[t] == '#':
+		return strings.TrimSpace(s[t+1:]) == ""
 	}
 	return false
 }
@@ -634,6 +660,7 @@ var sqlFunctions = map[string]bool{
 	"substring": true, "substring_index": true, "sum": true, "trim": true, "ucase": true,
 	"unhex": true, "updatexml": true, "upper": true, "user": true, "uuid": true, "version": true,
 	"year": true, "current_user": true, "session_user": true, "system_user": true, "pg_sleep": true,
+	"sysdate": true, "systimestamp": true,
 	"utl_inaddr": true, "values": true, "sin": true, "cos": true, "log": true, "ln": true, "format": true,
 	"minute": true, "hour": true, "day": true, "second": true, "time": true, "default": true,
 	"compress": true, "uncompress": true, "analyse": true, "div": true, "exists": true, "abs": true,

@@ -597,3 +597,64 @@ func TestPathAndLDAPShapes(t *testing.T) {
 		"empty tuple":                     {"data.arguments.args", "()", "", clean},
 	})
 }
+
+func TestSQLiObfuscationShapes(t *testing.T) {
+	t.Parallel()
+	runDetectTable(t, map[string]detectCase{
+		"comment as whitespace":              {"data.arguments.id", "DROP/*comment*/sampletable", ThreatSQLi, flagged},
+		"comments between select and from":   {"data.arguments.id", "SELECT/*avoid-spaces*/password/**/FROM/**/Members", ThreatSQLi, flagged},
+		"keyword split by an empty comment":  {"data.arguments.username", "DR/**/OP/*bypass deny listing*/sampletable", ThreatSQLi, flagged},
+		"comment in prose":                   {"data.arguments.name", "int x = 0 /* init */ then x", "", clean},
+		"comment glued to a non-SQL word":    {"data.arguments.name", "return/*early*/value", "", clean},
+		"scientific notation call":           {"data.arguments.id", "1.e(ascii", ThreatSQLi, flagged},
+		"scientific notation qualified name": {"data.arguments.username", "1.e.tables", ThreatSQLi, flagged},
+		"outline numbering":                  {"data.arguments.name", "see clause 1.e(ii) and 1.e.g. below", "", clean},
+		"version number":                     {"data.arguments.name", "release v2.1.e.final", "", clean},
+		"leading HAVING on an aggregate":     {"data.arguments.id", " HAVING COUNT(CustomerID) > 5", ThreatSQLi, flagged},
+		"having in prose":                    {"data.arguments.name", "Having trouble (again) > ask", "", clean},
+		"set operation on VALUES":            {"data.arguments.id", "except values(1,2)", ThreatSQLi, flagged},
+		"except values in prose":             {"data.arguments.name", "all fields except values (see docs)", "", clean},
+		"concatenation then comment":         {"data.arguments.username", "x'+email--", ThreatSQLi, flagged},
+		"division then comment":              {"data.arguments.username", "x'/email--", ThreatSQLi, flagged},
+		"subtraction then comment":           {"data.arguments.id", "x'-email--", ThreatSQLi, flagged},
+		"encoded concatenation then comment": {"data.arguments.username", "x'%2Bemail--", ThreatSQLi, flagged},
+		"apostrophe and a dash":              {"data.arguments.name", "O'Brien-Smith", "", clean},
+		"sqlmap marker beside FLOOR":         {"data.arguments.username", "4440,1))),0x7170716271,FLOOR", ThreatSQLi, flagged},
+		"hex number alone":                   {"data.arguments.name", "0x7170716271", "", clean},
+		"select of pg_sleep":                 {"data.arguments.id", "select pg_sleep", ThreatSQLi, flagged},
+		"select sleep label":                 {"data.arguments.label", "Select sleep mode", "", clean},
+		"backup database to disk":            {"data.arguments.username", `BACKUP database master to disk='\\10.0.0.9\s\b.dat'`, ThreatSQLi, flagged},
+		"backup in prose":                    {"data.arguments.name", "backup log files to disk before upgrading", "", clean},
+		"leading OR with a literal IN list":  {"data.arguments.username", " or 'whatever' in ('whatever')", ThreatSQLi, flagged},
+		"or with an IN list of words":        {"data.arguments.name", "or 'both' in (the list)", "", clean},
+		"modulo then comment":                {"data.arguments.username", "x'%email--", ThreatSQLi, flagged},
+		"literal compared with an open one":  {"data.arguments.id", "'3085'='30", ThreatSQLi, flagged},
+		"inequality with an open literal":    {"data.arguments.username", "'x'!='y", ThreatSQLi, flagged},
+		"two closed literals compared":       {"data.arguments.name", "'quoted'='value' here", "", clean},
+		"leading separator and a verb":       {"data.arguments.id", ";truncate[xx", ThreatSQLi, flagged},
+		"leading semicolon in prose":         {"data.arguments.name", ";drop me a line", "", clean},
+		"select of a session function":       {"data.arguments.id", "select session_user;", ThreatSQLi, flagged},
+		"select label":                       {"data.arguments.label", "Select user", "", clean},
+		"open sysdate call":                  {"data.arguments.username", "sysdate(", ThreatSQLi, flagged},
+	})
+}
+
+func TestXSSEncodingShapes(t *testing.T) {
+	t.Parallel()
+	runDetectTable(t, map[string]detectCase{
+		"zero-padded decimal entity":       {"data.arguments.comment", "&#0000060;", ThreatXSS, flagged},
+		"zero-padded entity, no semicolon": {"data.arguments.name", "&#0000060", ThreatXSS, flagged},
+		"zero-padded hex entity":           {"data.arguments.name", "&#X00003c;", ThreatXSS, flagged},
+		"entity in a URL query":            {"data.arguments.url", "https://app.example.com/search?q=%26%23060%3B", ThreatXSS, rejected},
+		"ampersand entity in prose":        {"data.arguments.name", "Smith &amp; Sons", "", clean},
+		"spaced-out form tag":              {"data.arguments.name", "1234<f o r m", ThreatXSS, flagged},
+		"spaced-out dialog tag":            {"data.arguments.name", "$<d i a l o g", ThreatXSS, flagged},
+		"spaced letters that are no tag":   {"data.arguments.name", "a <b c d> e", "", clean},
+		"UTF-7 after URL decoding":         {"data.arguments.name", "%2bADw-script%2bAD4-", ThreatXSS, flagged},
+		"US-ASCII script tag":              {"data.arguments.name", "¼script¾alert(¢XSS¢)¼/script¾", ThreatXSS, flagged},
+		"US-ASCII in a URL query":          {"data.arguments.url", "https://app.example.com/search?q=%C2%BCscript%C2%BEalert%28%C2%A2XSS%C2%A2%29%C2%BC%2Fscript%C2%BE", ThreatXSS, rejected},
+		"meta charset UTF-7":               {"data.arguments.name", `<meta charset="x-imap4-modified-utf7">&ADz&AGn`, ThreatXSS, flagged},
+		"meta charset UTF-8":               {"data.arguments.name", "Café — UTF-8 charset", "", clean},
+		"fractions in a recipe":            {"data.arguments.name", "¼ cup sugar, ¾ cup flour, 50¢", "", clean},
+	})
+}

@@ -113,6 +113,9 @@ func (c *checker) xss(k FieldKind, s string, m classes) bool {
 				return true
 			}
 		}
+		if k != KindText && c.usASCII(k, s) {
+			return true
+		}
 	}
 	if k == KindText || !m.has(cPct|cAmp|cBackslash) {
 		return false
@@ -129,6 +132,9 @@ func (c *checker) xss(k FieldKind, s string, m classes) bool {
 	ds := bstr(d)
 	dm := classify(ds)
 	if dm.has(cHigh) {
+		if c.usASCII(k, ds) {
+			return true
+		}
 		var changed bool
 		if c.wide, changed = foldWidth(c.wide, ds); changed {
 			ds = bstr(c.wide)
@@ -147,7 +153,7 @@ func (c *checker) xssForm(k FieldKind, s string, m classes, suffix string) bool 
 // xssFormAs checks with the rules of kind k and reports as kind rk (see
 // sqliAs).
 func (c *checker) xssFormAs(k, rk FieldKind, s string, m classes, suffix string) bool {
-	if !xssCandidate(s, m) && !m.has(cParen|cBacktick|cBracket|cDot|cLT) {
+	if !xssCandidate(s, m) && !m.has(cParen|cBacktick|cBracket|cDot|cLT) && !(m.has(cAmp|cPct|cBackslash) && len(s) <= 20) && !(m.has(cPlus) && m.has(cDash)) {
 		return false
 	}
 	if xssCandidate(s, m) {
@@ -569,4 +575,41 @@ func jsBreakout(s string) string {
 		}
 	}
 	return ""
+}
+
+// usASCII checks s with '¼', '¾' and '¢' read as '<', '>' and '"': the
+// US-ASCII XSS ("¼script¾alert(¢XSS¢)¼/script¾"), for a server that
+// serves the page as US-ASCII and a browser that drops the high bit.
+// Prose with fractions ("¼ cup") makes no tag.
+func (c *checker) usASCII(k FieldKind, s string) bool {
+	if !strings.Contains(s, "\u00bc") {
+		return false
+	}
+	b := c.wide[:0]
+	for i := 0; i < len(s); i++ {
+		if s[i] == 0xc2 && i+1 < len(s) {
+			switch s[i+1] {
+			case 0xbc:
+				b = append(b, '<')
+				i++
+				continue
+			case 0xbe:
+				b = append(b, '>')
+				i++
+				continue
+			case 0xa2:
+				b = append(b, '"')
+				i++
+				continue
+			}
+		}
+		b = append(b, s[i])
+	}
+	c.wide = b
+	t := bstr(b)
+	if scriptTag(t, false) >= 0 || tagShape(t, false) != "" {
+		c.report(k, ThreatXSS, "xss.us_ascii", s[:min(len(s), 16)], false)
+		return true
+	}
+	return false
 }

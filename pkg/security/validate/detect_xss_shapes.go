@@ -40,6 +40,11 @@ func xssShapes(k FieldKind, s string, m classes) (string, string) {
 		if span := tagShape(s, text); span != "" {
 			return "xss.tag", span
 		}
+		if !text {
+			if span := spacedTag(s); span != "" {
+				return "xss.spaced_tag", span
+			}
+		}
 	}
 	if m.has(cParen) || m.has(cColon) {
 		if span := cssScript(s); span != "" {
@@ -114,6 +119,15 @@ func xssShapes(k FieldKind, s string, m classes) (string, string) {
 		// sniffed.
 		if i := indexFold(s, "+adw-", 0); i >= 0 {
 			return "xss.utf7", s[i : i+5]
+		}
+	}
+	if m.has(cLT) && m.has(cEq) {
+		// <meta charset="utf-7">: the page is decoded as UTF-7 and
+		// "+ADw-script+AD4-" becomes markup.
+		if i := indexFold(s, "<meta", 0); i >= 0 {
+			if c := indexFold(s, "charset", i); c > 0 && (indexFold(s, "utf-7", c) > 0 || indexFold(s, "utf7", c) > 0) {
+				return "xss.utf7", s[i:min(len(s), i+16)]
+			}
 		}
 	}
 	if span := encodedLT(s); span != "" {
@@ -715,6 +729,49 @@ func encodedLT(s string) string {
 		if eqFold(t, "\\x3c") || eqFold(t, "\\u003c") || eqFold(t, "\\x3e") || eqFold(t, "\\u003e") {
 			return t
 		}
+	}
+	return ""
+}
+
+// spacedTags are the tag names a filter bypass spells out letter by
+// letter ("<f o r m", "<d i a l o g"), hoping that a later step strips
+// the spaces.
+var spacedTags = map[string]bool{
+	"script": true, "svg": true, "img": true, "iframe": true, "body": true, "form": true,
+	"dialog": true, "input": true, "object": true, "embed": true, "video": true, "audio": true,
+	"details": true, "marquee": true, "style": true, "link": true, "meta": true, "base": true,
+	"frame": true, "frameset": true, "button": true, "textarea": true, "math": true,
+	"applet": true, "isindex": true, "keygen": true, "select": true, "template": true,
+	"image": true, "xmp": true, "noscript": true, "portal": true, "animate": true,
+}
+
+// spacedTag finds '<' followed by single letters separated by single
+// spaces that spell a tag name of three letters or more.
+func spacedTag(s string) string {
+	for i := strings.IndexByte(s, '<'); i >= 0 && i+1 < len(s); {
+		var buf [12]byte
+		b := buf[:0]
+		j := i + 1
+		for j < len(s) && isAlpha(s[j]) && len(b) < len(buf) {
+			if j+1 < len(s) && isAlpha(s[j+1]) {
+				break // a letter glued to the next: not spelled out
+			}
+			b = append(b, s[j]|0x20)
+			if j+1 < len(s) && s[j+1] == ' ' {
+				j += 2
+				continue
+			}
+			j++
+			break
+		}
+		if len(b) >= 3 && spacedTags[string(b)] {
+			return s[i:min(len(s), j)]
+		}
+		k := strings.IndexByte(s[i+1:], '<')
+		if k < 0 {
+			break
+		}
+		i += 1 + k
 	}
 	return ""
 }
