@@ -36,6 +36,21 @@ func luhn(s string) bool {
 	return n > 1 && sum%10 == 0
 }
 
+// luhnDigits is luhn on a number given as ASCII digits only.
+func luhnDigits(d []byte) bool {
+	sum := 0
+	for i := len(d) - 1; i >= 0; i -= 2 {
+		sum += int(d[i] - '0')
+	}
+	for i := len(d) - 2; i >= 0; i -= 2 {
+		sum += int(luhnDouble[(d[i]-'0')%10])
+	}
+	return len(d) > 1 && sum%10 == 0
+}
+
+// luhnDouble is a doubled Luhn digit: 2d, less 9 when over 9.
+var luhnDouble = [10]uint8{0, 2, 4, 6, 8, 1, 3, 5, 7, 9}
+
 // prefixNum returns the number formed by the first k digits of d.
 func prefixNum(d []byte, k int) int {
 	v := 0
@@ -175,15 +190,21 @@ func ibanLength(a, b byte) int {
 func mod97(s string) int {
 	var head [4]byte
 	h := 0
-	r := 0
+	// The number is accumulated exactly and reduced only when it reaches
+	// 10^15, which keeps the chain of divisions short and cannot
+	// overflow (10^15 * 100 + 35 < 2^63).
+	var acc uint64
 	step := func(c byte) {
 		switch {
 		case c >= '0' && c <= '9':
-			r = (r*10 + int(c-'0')) % 97
+			acc = acc*10 + uint64(c-'0')
 		case c >= 'A' && c <= 'Z':
-			r = (r*100 + int(c-'A') + 10) % 97
+			acc = acc*100 + uint64(c-'A') + 10
 		case c >= 'a' && c <= 'z':
-			r = (r*100 + int(c-'a') + 10) % 97
+			acc = acc*100 + uint64(c-'a') + 10
+		}
+		if acc >= 1e15 {
+			acc %= 97
 		}
 	}
 	for i := 0; i < len(s); i++ {
@@ -201,7 +222,7 @@ func mod97(s string) int {
 	for _, c := range head[:h] {
 		step(c)
 	}
-	return r
+	return int(acc % 97)
 }
 
 // ibanValid reports whether compact (letters and digits only, upper case)
@@ -313,21 +334,28 @@ func e164Valid(d []byte) bool {
 
 // notTLD lists common file extensions that are not top-level domains, so
 // that "logo@2x.png" or "pkg@1.0.js" are not read as e-mail addresses.
-var notTLD = func() map[string]bool {
-	m := map[string]bool{}
+// It is a table of words like ctxTable, of 1<<notTLDLog2 slots.
+const notTLDLog2 = 8
+
+var notTLD = func() (t [1 << notTLDLog2]ctxSlot) {
 	for _, w := range strings.Fields(`png jpg jpeg gif svg webp bmp ico tif tiff js mjs cjs ts tsx jsx py pyc rb
 		java class jar json yaml yml toml txt log csv htm html css scss sass less lock ini cfg conf xml pdf doc docx
 		xls xlsx ppt pptx gz tgz tar bz2 xz zst exe dll dylib dat db sqlite sql wasm vue kt kts php lua dart exs erl
 		hs scala clj swift cpp hpp cxx hxx proto tmpl tpl bak tmp swp orig patch diff env localhost invalid`) {
-		m[w] = true
+		addWord(t[:], notTLDLog2, w, 1)
 	}
-	return m
+	return t
 }()
 
 // validTLD checks the last label of a domain: letters only (ASCII or
 // not), or an xn-- punycode label, at least two characters, and not a
 // file extension.
-func validTLD(tld string) bool {
+func validTLD(tld string) bool { return validTLDIn(tld, 0, len(tld)) }
+
+// validTLDIn is validTLD on t[s:e]; with the whole text at hand, the
+// label is packed for its table lookup with plain loads.
+func validTLDIn(t string, s, e int) bool {
+	tld := t[s:e]
 	if len(tld) < 2 || len(tld) > 63 {
 		return false
 	}
@@ -351,11 +379,11 @@ func validTLD(tld string) bool {
 	if len(tld) > 24 {
 		return false
 	}
-	var buf [24]byte
-	for i := 0; i < len(tld); i++ {
-		buf[i] = lower(tld[i])
+	if len(tld) > ctxMaxLen {
+		return true // longer than any file extension
 	}
-	return !notTLD[string(buf[:len(tld)])]
+	ka, kb := wordKey(t, s, e)
+	return findWord(notTLD[:], notTLDLog2, lower8(ka), lower8(kb), len(tld)) == 0
 }
 
 // base58 alphabet of Bitcoin; base58Val maps a byte to its digit + 1
@@ -375,21 +403,34 @@ func base58Check(s string) bool {
 	if len(s) < 26 || len(s) > 35 {
 		return false
 	}
-	var out [25]byte // big-endian accumulator
-	for i := 0; i < len(s); i++ {
-		v := base58Val[s[i]]
-		if v == 0 {
-			return false
+	// The number is built in 32-bit limbs, big-endian, from up to five
+	// digits at a time (58^5 < 2^30): eight limbs leave room for one step
+	// past 2^200, and a number past 2^200 (more than 25 bytes) stays past
+	// it, so checking after each step is the same as after each digit.
+	var limb [8]uint32
+	for i := 0; i < len(s); {
+		mul, add := uint64(1), uint64(0)
+		for k := 0; k < 5 && i < len(s); k, i = k+1, i+1 {
+			v := base58Val[s[i]]
+			if v == 0 {
+				return false
+			}
+			mul, add = mul*58, add*58+uint64(v-1)
 		}
-		carry := int(v - 1)
-		for j := len(out) - 1; j >= 0; j-- {
-			carry += int(out[j]) * 58
-			out[j] = byte(carry)
-			carry >>= 8
+		carry := add
+		for j := len(limb) - 1; j >= 0; j-- {
+			carry += uint64(limb[j]) * mul
+			limb[j] = uint32(carry)
+			carry >>= 32
 		}
-		if carry != 0 {
+		if limb[0] != 0 || limb[1] > 0xff {
 			return false // more than 25 bytes
 		}
+	}
+	var out [25]byte
+	out[0] = byte(limb[1])
+	for j := 2; j < len(limb); j++ {
+		binary.BigEndian.PutUint32(out[1+4*(j-2):], limb[j])
 	}
 	// Each leading '1' encodes one leading zero byte; the number of zero
 	// bytes must agree, or the string is a different encoding.
@@ -625,52 +666,72 @@ var keccakRC = [24]uint64{
 	0x8000000080008081, 0x8000000000008080, 0x0000000080000001, 0x8000000080008008,
 }
 
-// keccakRotc and keccakPiln drive the combined rho and pi steps: lane
-// keccakPiln[i] receives the previous lane rotated by keccakRotc[i].
-var (
-	keccakRotc = [24]int{1, 3, 6, 10, 15, 21, 28, 36, 45, 55, 2, 14, 27, 41, 56, 8, 25, 43, 62, 18, 39, 61, 20, 44}
-	keccakPiln = [24]int{10, 7, 11, 17, 18, 3, 5, 16, 8, 21, 24, 4, 15, 23, 19, 13, 12, 2, 20, 14, 22, 9, 6, 1}
-)
-
-// keccakF is the Keccak-f[1600] permutation on lanes a[x+5y].
-func keccakF(a *[25]uint64) {
-	for round := 0; round < 24; round++ {
+// keccakF is the Keccak-f[1600] permutation on lanes a[x+5y]. The 25
+// lanes live in variables for all 24 rounds, and theta, rho, pi and chi
+// are written out lane by lane, so no round indexes an array.
+func keccakF(st *[25]uint64) {
+	a00, a10, a20, a30, a40 := st[0], st[1], st[2], st[3], st[4]
+	a01, a11, a21, a31, a41 := st[5], st[6], st[7], st[8], st[9]
+	a02, a12, a22, a32, a42 := st[10], st[11], st[12], st[13], st[14]
+	a03, a13, a23, a33, a43 := st[15], st[16], st[17], st[18], st[19]
+	a04, a14, a24, a34, a44 := st[20], st[21], st[22], st[23], st[24]
+	for round := range keccakRC {
 		// theta
-		c0 := a[0] ^ a[5] ^ a[10] ^ a[15] ^ a[20]
-		c1 := a[1] ^ a[6] ^ a[11] ^ a[16] ^ a[21]
-		c2 := a[2] ^ a[7] ^ a[12] ^ a[17] ^ a[22]
-		c3 := a[3] ^ a[8] ^ a[13] ^ a[18] ^ a[23]
-		c4 := a[4] ^ a[9] ^ a[14] ^ a[19] ^ a[24]
+		c0 := a00 ^ a01 ^ a02 ^ a03 ^ a04
+		c1 := a10 ^ a11 ^ a12 ^ a13 ^ a14
+		c2 := a20 ^ a21 ^ a22 ^ a23 ^ a24
+		c3 := a30 ^ a31 ^ a32 ^ a33 ^ a34
+		c4 := a40 ^ a41 ^ a42 ^ a43 ^ a44
 		d0 := c4 ^ bits.RotateLeft64(c1, 1)
 		d1 := c0 ^ bits.RotateLeft64(c2, 1)
 		d2 := c1 ^ bits.RotateLeft64(c3, 1)
 		d3 := c2 ^ bits.RotateLeft64(c4, 1)
 		d4 := c3 ^ bits.RotateLeft64(c0, 1)
-		for y := 0; y < 25; y += 5 {
-			a[y] ^= d0
-			a[y+1] ^= d1
-			a[y+2] ^= d2
-			a[y+3] ^= d3
-			a[y+4] ^= d4
-		}
-		// rho and pi
-		t := a[1]
-		for i := 0; i < 24; i++ {
-			j := keccakPiln[i]
-			t, a[j] = a[j], bits.RotateLeft64(t, keccakRotc[i])
-		}
+		a00, a10, a20, a30, a40 = a00^d0, a10^d1, a20^d2, a30^d3, a40^d4
+		a01, a11, a21, a31, a41 = a01^d0, a11^d1, a21^d2, a31^d3, a41^d4
+		a02, a12, a22, a32, a42 = a02^d0, a12^d1, a22^d2, a32^d3, a42^d4
+		a03, a13, a23, a33, a43 = a03^d0, a13^d1, a23^d2, a33^d3, a43^d4
+		a04, a14, a24, a34, a44 = a04^d0, a14^d1, a24^d2, a34^d3, a44^d4
+		// rho and pi: lane (x, y) moves to (y, 2x+3y)
+		b00 := a00
+		b13 := bits.RotateLeft64(a01, 36)
+		b21 := bits.RotateLeft64(a02, 3)
+		b34 := bits.RotateLeft64(a03, 41)
+		b42 := bits.RotateLeft64(a04, 18)
+		b02 := bits.RotateLeft64(a10, 1)
+		b10 := bits.RotateLeft64(a11, 44)
+		b23 := bits.RotateLeft64(a12, 10)
+		b31 := bits.RotateLeft64(a13, 45)
+		b44 := bits.RotateLeft64(a14, 2)
+		b04 := bits.RotateLeft64(a20, 62)
+		b12 := bits.RotateLeft64(a21, 6)
+		b20 := bits.RotateLeft64(a22, 43)
+		b33 := bits.RotateLeft64(a23, 15)
+		b41 := bits.RotateLeft64(a24, 61)
+		b01 := bits.RotateLeft64(a30, 28)
+		b14 := bits.RotateLeft64(a31, 55)
+		b22 := bits.RotateLeft64(a32, 25)
+		b30 := bits.RotateLeft64(a33, 21)
+		b43 := bits.RotateLeft64(a34, 56)
+		b03 := bits.RotateLeft64(a40, 27)
+		b11 := bits.RotateLeft64(a41, 20)
+		b24 := bits.RotateLeft64(a42, 39)
+		b32 := bits.RotateLeft64(a43, 8)
+		b40 := bits.RotateLeft64(a44, 14)
 		// chi
-		for y := 0; y < 25; y += 5 {
-			b0, b1, b2, b3, b4 := a[y], a[y+1], a[y+2], a[y+3], a[y+4]
-			a[y] = b0 ^ (^b1 & b2)
-			a[y+1] = b1 ^ (^b2 & b3)
-			a[y+2] = b2 ^ (^b3 & b4)
-			a[y+3] = b3 ^ (^b4 & b0)
-			a[y+4] = b4 ^ (^b0 & b1)
-		}
+		a00, a10, a20, a30, a40 = b00^(^b10&b20), b10^(^b20&b30), b20^(^b30&b40), b30^(^b40&b00), b40^(^b00&b10)
+		a01, a11, a21, a31, a41 = b01^(^b11&b21), b11^(^b21&b31), b21^(^b31&b41), b31^(^b41&b01), b41^(^b01&b11)
+		a02, a12, a22, a32, a42 = b02^(^b12&b22), b12^(^b22&b32), b22^(^b32&b42), b32^(^b42&b02), b42^(^b02&b12)
+		a03, a13, a23, a33, a43 = b03^(^b13&b23), b13^(^b23&b33), b23^(^b33&b43), b33^(^b43&b03), b43^(^b03&b13)
+		a04, a14, a24, a34, a44 = b04^(^b14&b24), b14^(^b24&b34), b24^(^b34&b44), b34^(^b44&b04), b44^(^b04&b14)
 		// iota
-		a[0] ^= keccakRC[round]
+		a00 ^= keccakRC[round]
 	}
+	st[0], st[1], st[2], st[3], st[4] = a00, a10, a20, a30, a40
+	st[5], st[6], st[7], st[8], st[9] = a01, a11, a21, a31, a41
+	st[10], st[11], st[12], st[13], st[14] = a02, a12, a22, a32, a42
+	st[15], st[16], st[17], st[18], st[19] = a03, a13, a23, a33, a43
+	st[20], st[21], st[22], st[23], st[24] = a04, a14, a24, a34, a44
 }
 
 // keccak256 is the original Keccak-256 (the 0x01 padding Ethereum uses,

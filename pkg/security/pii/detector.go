@@ -106,7 +106,10 @@ func (d *Detector) Scan(text string, dst []Match) []Match {
 // which is how an unformatted SSN or phone number in a field named for it
 // is found.
 func (d *Detector) ScanWithContext(text, key string, dst []Match) []Match {
-	s := scanner{d: d, t: text, out: dst, dotAt: -1}
+	// Fields are set one by one: a composite literal of this size is
+	// built in a temporary and copied.
+	var s scanner
+	s.d, s.t, s.out, s.dotAt, s.hiAt = d, text, dst, -1, -1
 	base := len(dst)
 	if key != "" {
 		s.keyPos, s.keyNeg = keyContext(key)
@@ -221,8 +224,11 @@ func normalize(dst []Match, base int) []Match {
 		}
 		return b.End - a.End
 	}
-	if !slices.IsSortedFunc(m, less) {
-		slices.SortStableFunc(m, less)
+	for i := 1; i < len(m); i++ {
+		if less(m[i], m[i-1]) < 0 {
+			slices.SortStableFunc(m, less)
+			break
+		}
 	}
 	out, outer := 0, -1 // outer: the last match not nested in another
 	for i := range m {
@@ -240,7 +246,9 @@ func normalize(dst []Match, base int) []Match {
 				continue
 			}
 		}
-		m[out] = m[i]
+		if out != i {
+			m[out] = m[i]
+		}
 		outer = out
 		out++
 	}

@@ -7,9 +7,10 @@
 // # Detecting
 //
 // A Detector finds the contract types (TypeEmail … TypeAPIKey) and custom
-// patterns in one pass over the text. Each byte costs one table lookup;
+// patterns in one pass over the text. Each byte costs at most one table
+// lookup, and words and runs of digits are read eight bytes at a time;
 // only bytes that can start a candidate — '@', a digit, '+', '(', "://",
-// "::", "-----BEGIN", the first two letters of a known token prefix, two
+// "::", "-----BEGIN", the first three bytes of a known token prefix, two
 // capitals and two digits (IBAN), hex before ':' — run a handler, and
 // only candidates are validated (Luhn, mod 97, checksums, net/netip, the
 // SSA and NANP rules). Nothing is compiled per scan, and a scan that finds

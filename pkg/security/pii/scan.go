@@ -1,6 +1,7 @@
 package pii
 
 import (
+	"math/bits"
 	"net/netip"
 	"strings"
 	"unicode"
@@ -42,6 +43,7 @@ type scanner struct {
 	// between dots is measured once however many candidates start in it.
 	runs           [maxBodySets]struct{ start, end int } // per token body set
 	dotFrom, dotAt int                                   // no '.' in t[dotFrom:dotAt]; t[dotAt] is '.' or dotAt == len(t)
+	hiFrom, hiAt   int                                   // t[hiFrom:hiAt] is ASCII; t[hiAt] is not, or hiAt == len(t) (see findNonASCII)
 	urlRunEnd      int                                   // "://" and "www." before this were examined as part of a URL
 }
 
@@ -52,9 +54,19 @@ func (s *scanner) bodyEnd(r *tokenRule, bs int) int {
 	if bs >= m.start && bs < m.end {
 		return m.end
 	}
+	t, body := s.t, r.body
 	j := bs
-	for j < len(s.t) && r.body[s.t[j]] {
-		j++
+	for {
+		// Token bodies are mostly letters and digits: when the body
+		// set holds them all, they are passed over eight at a time.
+		for r.alnumBody && j+8 <= len(t) && swarAlnum(load64(t, j)) == swarHigh {
+			j += 8
+		}
+		if j < len(t) && body[t[j]] {
+			j++
+			continue
+		}
+		break
 	}
 	m.start, m.end = bs, j
 	return j
@@ -74,6 +86,46 @@ func (s *scanner) nextDot(from int) int {
 	return at
 }
 
+// findNonASCII sets hiFrom and hiAt for a window that starts at a: the
+// first byte at or after a that is not ASCII is at hiAt, or hiAt ==
+// len(t). Only a window that holds such a byte can hold CJK, and where
+// the next one is is remembered: context windows overlap and move
+// forward, so in text that is mostly ASCII the search costs about one
+// quick pass over the text.
+func (s *scanner) findNonASCII(a int) {
+	if a > s.hiAt {
+		s.hiFrom, s.hiAt = a, a+indexNonASCII(s.t[a:])
+		return
+	}
+	if k := indexNonASCII(s.t[a:s.hiFrom]); a+k < s.hiFrom {
+		s.hiAt = a + k
+	}
+	s.hiFrom = a
+}
+
+// indexNonASCII returns the offset of the first byte of s that is not
+// ASCII, or len(s).
+func indexNonASCII(s string) int {
+	i := 0
+	for ; i+32 <= len(s); i += 32 {
+		w := s[i : i+32]
+		if (load64(w, 0)|load64(w, 8)|load64(w, 16)|load64(w, 24))&swarHigh != 0 {
+			break
+		}
+	}
+	for ; i+8 <= len(s); i += 8 {
+		if m := load64(s, i) & swarHigh; m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+	}
+	for ; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return i
+		}
+	}
+	return len(s)
+}
+
 // run is the single pass: each byte is classified by one table lookup,
 // and only the few classes that can start a candidate call a handler.
 // Handlers return the offset to continue from, past anything they
@@ -89,9 +141,55 @@ func (s *scanner) run() {
 				i++
 			}
 		case cLetter:
-			i = s.word(i)
+			// The common word (no prefix, nothing special after it) is
+			// read here, from one load of its first eight bytes.
+			if i+8 > n {
+				i = s.word(i)
+				break
+			}
+			v := load64(t, i)
+			if tokenTri.has(uint32(v)) || (isUpper(byte(v)) && isUpper(byte(v>>8)) && isDigit(byte(v>>16)) && isDigit(byte(v>>24))) {
+				i = s.word(i)
+				break
+			}
+			e := i + 8
+			if m := ^swarWordByte(v) & swarHigh; m != 0 {
+				e = i + bits.TrailingZeros64(m)>>3
+			} else {
+				e = skipWord(t, e)
+			}
+			// wordEnd has something to do only for a long word, one
+			// before '/' or '+', and a short hex word before ':', '-'
+			// or '.'.
+			if e-i < 15 && (e == n || !wordTail[t[e]] ||
+				(t[e] != '/' && t[e] != '+' && (e-i > 4 || swarHex(v)&swarHigh&keepBytes[e-i] != swarHigh&keepBytes[e-i]))) {
+				// and the spaces and punctuation after it, saving a
+				// dispatch
+				for i = e; i < n && class[t[i]] == cNone; i++ {
+				}
+				break
+			}
+			i = s.wordEnd(i, e)
 		case cDigit:
-			i = s.number(i)
+			// A short number followed by nothing that could extend it
+			// into a candidate is passed over here (see number and
+			// digitRun: fewer than seven digits in one group is never
+			// a candidate).
+			j := i + 8
+			if j > n {
+				j = skipDigits(t, i+1)
+			} else if m := ^swarDigit(load64(t, i)) & swarHigh; m != 0 {
+				j = i + bits.TrailingZeros64(m)>>3
+			} else {
+				j = skipDigits(t, j)
+			}
+			if j-i < 7 && (j == n || numQuiet[t[j]] ||
+				(j-i != 2 && j-i != 4 && numSep[t[j]] && (j+1 == n || !isAlnum(t[j+1])))) {
+				for i = j; i < n && class[t[i]] == cNone; i++ {
+				}
+				break
+			}
+			i = s.number(i, j)
 		case cWord:
 			i = skipWord(t, i)
 		case cAt:
@@ -140,9 +238,26 @@ func (s *scanner) emit(k kind, start, end, score int, fl uint8) bool {
 	if d.allowed(s.t[start:end]) {
 		return false
 	}
-	s.out = append(s.out, Match{Type: kindNames[k], Start: start, End: end, Score: float64(score) / 100})
+	// The match is written in place (a composite literal is built on the
+	// stack and copied) and its score read from a table, not divided.
+	s.out = append(s.out, Match{})
+	m := &s.out[len(s.out)-1]
+	m.Type, m.Start, m.End = kindNames[k], start, end
+	if uint(score) < uint(len(scoreValue)) {
+		m.Score = scoreValue[score]
+	} else {
+		m.Score = float64(score) / 100
+	}
 	return true
 }
+
+// scoreValue[x] is float64(x) / 100.
+var scoreValue = func() (v [101]float64) {
+	for x := range v {
+		v[x] = float64(x) / 100
+	}
+	return v
+}()
 
 // context reports whether a word near t[start:end] (or the JSON key)
 // names kind k, and returns the negative signals of the two words just
@@ -160,13 +275,36 @@ func (s *scanner) context(k kind, start, end int, after bool) (bool, uint32) {
 	found := s.keyPos&want != 0
 	neg := s.keyNeg
 	lo := max(0, start-ctxBefore)
+	// The window is read through bit masks (see wordMask) rather than
+	// byte by byte: word boundaries are then found without a branch per
+	// byte, and only a word's first and last bytes are looked at before
+	// its shape says it might be a context word.
+	var m uint64
+	if start >= ctxBefore {
+		// The full window, in six loads.
+		const _ = uint(ctxBefore-48) + uint(48-ctxBefore) // ctxBefore is 48
+		w := t[lo:start]
+		m = swarCtxWord(load64(w, 0)) | swarCtxWord(load64(w, 8))<<8 | swarCtxWord(load64(w, 16))<<16 |
+			swarCtxWord(load64(w, 24))<<24 | swarCtxWord(load64(w, 32))<<32 | swarCtxWord(load64(w, 40))<<40
+	} else {
+		m = wordMask(t, lo, start)
+	}
 	words := 0
-	for j := start; j > lo; {
-		ws, we, b := prevWord(t, lo, j)
-		if ws < 0 {
-			break
+	for m != 0 {
+		// The last word left in the mask: t[lo+ws:lo+we]. The mask has
+		// at most 48 bits, so shifts need no check for 64.
+		we := bits.Len64(m)
+		ws := bits.Len64(^m & (1<<(we&63) - 1))
+		m &= 1<<(ws&63) - 1
+		// maskWordBits, inlined
+		b, p, q := uint32(0), lo+ws, lo+we
+		for p < q && isDigit(t[p]) {
+			p++
 		}
-		if words < 2 && we+negReach >= start {
+		if n := q - p; n > 0 && n <= ctxMaxLen && ctxShape[shapeKey(t[p], t[q-1])]&(1<<(n&31)) != 0 {
+			b = ctxFind(t, p, q)
+		}
+		if words < 2 && lo+we+negReach >= start {
 			neg |= b & negBits
 		}
 		words++
@@ -175,28 +313,45 @@ func (s *scanner) context(k kind, start, end int, after bool) (bool, uint32) {
 		}
 		if b&ctxNumber != 0 && k == kPhone && words <= 3 {
 			// "my number is …", but not "order number …"
-			if _, _, pb := prevWord(t, lo, ws); pb == 0 {
+			if m == 0 {
+				found = true
+			} else if pwe := bits.Len64(m); maskWordBits(t, lo+bits.Len64(^m&(1<<pwe-1)), lo+pwe) == 0 {
 				found = true
 			}
 		}
-		if found && (words >= 2 || we+negReach < start) {
+		if found && (words >= 2 || lo+we+negReach < start) {
 			break
 		}
-		j = ws
 	}
 	hi := end
 	if after {
 		hi = min(len(t), end+ctxAfter)
 	}
-	for j := end; !found && j < hi; {
-		ws, we, b := nextWord(t, j, hi)
-		if ws < 0 {
-			break
+	if !found && end < hi {
+		fm := wordMask(t, end, hi)
+		for fm != 0 {
+			ws := bits.TrailingZeros64(fm)
+			we := ws + bits.TrailingZeros64(^(fm >> ws))
+			fm = fm >> we << we // the run is consumed
+			// A word starts with a letter (of any script): leading
+			// digits are skipped.
+			for ws < we && isDigit(t[end+ws]) {
+				ws++
+			}
+			if n := we - ws; n > 0 && n <= ctxMaxLen && ctxShape[shapeKey(t[end+ws], t[end+we-1])]&(1<<(n&31)) != 0 &&
+				ctxFind(t, end+ws, end+we)&want != 0 {
+				found = true
+				break
+			}
 		}
-		found = b&want != 0
-		j = we
 	}
-	if (s.cjk || hasCJK(t[start:hi])) && hasCJK(t[lo:hi]) {
+	// Words of scripts without spaces are searched for only when the
+	// window holds such a script and the text has one at or before the
+	// candidate's end (s.cjk: the main loop passed one).
+	if start < s.hiFrom || start > s.hiAt {
+		s.findNonASCII(start)
+	}
+	if cjkAfter := s.hiAt < hi && hasCJK(t[s.hiAt:hi]); (s.cjk || cjkAfter) && (cjkAfter || hasCJK(t[lo:start])) {
 		for _, c := range cjkWords {
 			if !found && c.bits&want != 0 && strings.Contains(t[lo:hi], c.w) {
 				found = true
@@ -209,8 +364,51 @@ func (s *scanner) context(k kind, start, end int, after bool) (bool, uint32) {
 	return found, neg
 }
 
+// wordMask maps the bytes of t[lo:hi], at most 64 of them, to bits
+// (bit x for t[lo+x]) that are set for the bytes of words as prevWord
+// reads them: ASCII letters and digits, and every byte of a non-ASCII
+// character. Eight bytes are classified at a time.
+func wordMask(t string, lo, hi int) (word uint64) {
+	x := lo
+	for ; x+8 <= hi; x += 8 {
+		word |= swarCtxWord(load64(t, x)) << ((x - lo) & 63)
+	}
+	if x >= hi {
+		return word
+	}
+	if x+8 <= len(t) {
+		return word | (swarCtxWord(load64(t, x))&(1<<((hi-x)&63)-1))<<((x-lo)&63)
+	}
+	for ; x < hi; x++ {
+		if c := t[x]; isAlnum(c) || c >= utf8.RuneSelf {
+			word |= 1 << ((x - lo) & 63)
+		}
+	}
+	return word
+}
+
+// swarCtxWord classifies the eight bytes of v (little-endian) as
+// wordMask does and gathers one bit per byte.
+func swarCtxWord(v uint64) uint64 {
+	y := v &^ swarHigh
+	m := v&swarHigh | swarRange(y, '0', '9') | swarRange(y|0x20*swarOnes, 'a', 'z')
+	return (m >> 7) * 0x0102040810204080 >> 56 // the high bits, gathered
+}
+
+// maskWordBits returns the context bits of the word t[ws:we] found on a
+// wordMask, leading digits skipped as prevWord does.
+func maskWordBits(t string, ws, we int) uint32 {
+	for ws < we && isDigit(t[ws]) {
+		ws++
+	}
+	if ws == we {
+		return 0
+	}
+	return ctxWordAt(t, ws, we)
+}
+
 // prevWord finds the last word that ends at or before j and starts at or
-// after lo, as nextWord does forwards.
+// after lo: letters and digits of any script, leading digits skipped.
 func prevWord(t string, lo, j int) (ws, we int, bits uint32) {
 	for j > lo {
 		c := t[j-1]
@@ -239,46 +437,36 @@ func prevWord(t string, lo, j int) (ws, we int, bits uint32) {
 
 // hasCJK reports whether s holds a character of U+3000-U+DFFF (kana,
 // CJK ideographs, Hangul): their UTF-8 lead bytes are 0xE3-0xED.
-func hasCJK(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0xE3 && s[i] <= 0xED {
-			return true
-		}
-	}
-	return false
-}
+func hasCJK(s string) bool { return indexCJK(s) >= 0 }
 
-// nextWord finds the next word in t[k:hi]: letters (any script) followed
-// by letters or digits ("ipv4"), and returns its bounds and its context
-// bits. It returns ws < 0 when there is none.
-func nextWord(t string, k, hi int) (ws, we int, bits uint32) {
-	for k < hi {
-		c := t[k]
-		if isLetter(c) || c >= utf8.RuneSelf {
-			break
+// indexCJK returns the offset of the first CJK lead byte in s, or -1.
+// ASCII text is passed over eight bytes at a time.
+func indexCJK(s string) int {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		if load64(s, i)&swarHigh == 0 {
+			continue
 		}
-		k++
+		for k := i; k < i+8; k++ {
+			if s[k]-0xE3 <= 0xED-0xE3 {
+				return k
+			}
+		}
 	}
-	if k >= hi {
-		return -1, -1, 0
+	for ; i < len(s); i++ {
+		if s[i]-0xE3 <= 0xED-0xE3 {
+			return i
+		}
 	}
-	ws = k
-	for k < hi && (isAlnum(t[k]) || t[k] >= utf8.RuneSelf) {
-		k++
-	}
-	return ws, k, lookupWord(t[ws:k])
+	return -1
 }
 
 // lookupWord returns the context bits of w, ignoring ASCII case.
 func lookupWord(w string) uint32 {
-	if len(w) == 0 || !maybeCtxWord(w) {
+	if len(w) == 0 {
 		return 0
 	}
-	h := uint32(fnvOffset)
-	for i := 0; i < len(w); i++ {
-		h = (h ^ uint32(lower(w[i]))) * fnvPrime
-	}
-	return ctxLookup(h, w)
+	return ctxWordAt(w, 0, len(w))
 }
 
 // ---- letters: prefixed tokens, IBAN, hex groups ----
@@ -290,7 +478,7 @@ func (s *scanner) word(i int) int {
 	t := s.t
 	n := len(t)
 	c := t[i]
-	if i+1 < n && tokenSecond[c].has(t[i+1]) {
+	if i+2 < n && tokenTri.has(uint32(t[i])|uint32(t[i+1])<<8|uint32(t[i+2])<<16) {
 		if end, ok := s.tokens(i); ok {
 			return end
 		}
@@ -300,10 +488,17 @@ func (s *scanner) word(i int) int {
 			return end
 		}
 	}
-	e := i + 1
-	for e < n && wordByte[t[e]] {
-		e++
-	}
+	return s.wordEnd(i, skipWord(t, i+1))
+}
+
+// wordTail holds the bytes after a word that make it a candidate's start
+// (see wordEnd).
+var wordTail = setOf(":-./+")
+
+// wordEnd handles the word t[i:e] by its length and the byte after it.
+func (s *scanner) wordEnd(i, e int) int {
+	t := s.t
+	n := len(t)
 	if e < n {
 		switch t[e] {
 		case ':', '-', '.':
@@ -371,23 +566,21 @@ func (s *scanner) awsSecret(i int) (int, bool) {
 	if st+40 > len(t) {
 		return 0, false
 	}
-	up, lo, dg := false, false, false
-	for k := st; k < st+40; k++ {
-		c := t[k]
-		switch {
-		case isUpper(c):
-			up = true
-		case c >= 'a' && c <= 'z':
-			lo = true
-		case isDigit(c):
-			dg = true
-		case c == '/' || c == '+':
-		default:
+	// The 40 bytes are classified eight at a time: any byte outside the
+	// alphabet fails, and upper case, lower case and digits must all
+	// occur.
+	var up, lo, dg uint64
+	for k := st; k < st+40; k += 8 {
+		v := load64(t, k)
+		y := v &^ swarHigh
+		u, l, d := swarRange(y, 'A', 'Z')&^v, swarRange(y, 'a', 'z')&^v, swarRange(y, '0', '9')&^v
+		if u|l|d|(swarEq(y, '/')|swarEq(y, '+'))&^v != swarHigh {
 			return 0, false
 		}
+		up, lo, dg = up|u, lo|l, dg|d
 	}
 	end := st + 40
-	if !up || !lo || !dg || (end < len(t) && (b64Body[t[end]] || t[end] == '_' || t[end] == '-')) {
+	if up == 0 || lo == 0 || dg == 0 || (end < len(t) && (b64Body[t[end]] || t[end] == '_' || t[end] == '-')) {
 		return 0, false
 	}
 	if s.emit(kAWS, st, end, 35, flBeforeOnly) {
@@ -912,14 +1105,25 @@ func skipHexRun(t string, i int) int {
 
 // ---- digits ----
 
-// number handles a word that starts with a digit.
-func (s *scanner) number(i int) int {
+// numQuiet holds the bytes that end a number and give it no meaning:
+// not a letter or '_' (hex, base58), ':' (IPv6, MAC) or one of numSep.
+// numSep holds those that may join it to a following letter or digit
+// (groups, dotted quads, MAC, AWS secrets).
+var (
+	numQuiet = func() (q byteSet) {
+		for c := range 256 {
+			q[c] = !wordByte[c] && c != ':' && !numSep[c]
+		}
+		return q
+	}()
+	numSep = setOf("-./+ ")
+)
+
+// number handles a word that starts with a digit; t[i:j] is its run of
+// digits.
+func (s *scanner) number(i, j int) int {
 	t := s.t
 	n := len(t)
-	j := i
-	for j < n && isDigit(t[j]) {
-		j++
-	}
 	if j < n {
 		c := t[j]
 		switch {
@@ -1014,11 +1218,10 @@ const maxGroups = 12
 func (s *scanner) digitRun(i, j int) int {
 	t := s.t
 	n := len(t)
-	var gs [maxGroups]group
-	gs[0] = group{start: i, end: j}
-	ng := 1
-	digits := j - i
-	k := j
+	// A first pass only counts: most runs that come here (versions,
+	// dates, times) are too short to be anything, and are done with
+	// before the group table is set up.
+	ng, digits, k := 1, j-i, j
 	for ng < maxGroups && k+1 < n {
 		c := t[k]
 		if (c != ' ' && c != '-' && c != '.') || !isDigit(t[k+1]) {
@@ -1028,7 +1231,6 @@ func (s *scanner) digitRun(i, j int) int {
 		for m < n && isDigit(t[m]) {
 			m++
 		}
-		gs[ng] = group{start: k + 1, end: m, sep: c}
 		digits += m - k - 1
 		ng++
 		k = m
@@ -1039,10 +1241,26 @@ func (s *scanner) digitRun(i, j int) int {
 	if i > 0 && t[i-1] == '+' {
 		return k // the '+' rule has read this number; it is not a national one
 	}
+	return s.digitGroups(i, j, ng, k)
+}
+
+// digitGroups is digitRun for a run of ng groups, the first t[i:j],
+// that ends at k.
+func (s *scanner) digitGroups(i, j, ng, k int) int {
+	t := s.t
+	var gs [maxGroups]group
 	// cum[x] is the number of digits in groups before x.
 	var cum [maxGroups + 1]int
-	for x := 0; x < ng; x++ {
-		cum[x+1] = cum[x] + gs[x].end - gs[x].start
+	gs[0] = group{start: i, end: j}
+	cum[1] = j - i
+	for x, e := 1, j; x < ng; x++ {
+		m := e + 1
+		for m < len(t) && isDigit(t[m]) {
+			m++
+		}
+		gs[x] = group{start: e + 1, end: m, sep: t[e]}
+		cum[x+1] = cum[x] + m - e - 1
+		e = m
 	}
 	for a := 0; a < ng; {
 		if (a == 0 && !numLeftOK(t, gs[0].start)) || (a > 0 && gs[a].sep != ' ') {
@@ -1092,7 +1310,10 @@ func (s *scanner) classify(gs []group, nx *group) (int, bool) {
 		if g.end-g.start+nd > len(d) {
 			return 0, false
 		}
-		nd += copy(d[nd:], t[g.start:g.end])
+		for k := g.start; k < g.end; k++ { // groups are short: no memmove call
+			d[nd] = t[k]
+			nd++
+		}
 		if x == 1 {
 			sep = g.sep
 		} else if x > 1 && g.sep != sep {
@@ -1168,7 +1389,7 @@ func (s *scanner) classify(gs []group, nx *group) (int, bool) {
 		return 0, false
 	}
 	if nd >= 12 && nd <= 19 && (len(gs) == 1 || (sameSep && sep != '.' && cardGrouping(gs) && !groupContinues(t, gs, nx, nd))) {
-		if st := cardIssuer(digits); st != cardNone && luhn(string(digits)) {
+		if st := cardIssuer(digits); st != cardNone && luhnDigits(digits) {
 			score, fl := 90, uint8(0)
 			if len(gs) == 1 {
 				score, fl = 70, flNegID|flBeforeOnly
@@ -1476,7 +1697,7 @@ func (s *scanner) email(at int) int {
 		j += sz
 	}
 	end := j
-	if lastDot < 0 || t[at+1] == '-' || t[end-1] == '-' || !validTLD(t[lastDot+1:end]) || nextIsWord(t, end) {
+	if lastDot < 0 || t[at+1] == '-' || t[end-1] == '-' || !validTLDIn(t, lastDot+1, end) || nextIsWord(t, end) {
 		return at + 1
 	}
 	// user@host:path is an scp/git remote and user@host:port a server, not
@@ -1766,6 +1987,11 @@ func (s *scanner) pem(i int) int {
 	}
 	j := le + 5
 	for j < n && j-i < 1<<16 {
+		// Base64 lines are passed over eight bytes at a time.
+		if j+8 <= n && j+8-i <= 1<<16 && swarBase64(load64(t, j)) == swarHigh {
+			j += 8
+			continue
+		}
 		c := t[j]
 		if c == '-' && strings.HasPrefix(t[j:], "-----END ") {
 			p := j + len("-----END ")

@@ -1,6 +1,8 @@
 package pii
 
 import (
+	"encoding/binary"
+	"math/bits"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -44,8 +46,7 @@ var class = func() (t [256]uint8) {
 // byteSet is a set of bytes.
 type byteSet [256]bool
 
-func setOf(ranges ...string) *byteSet {
-	var s byteSet
+func setOf(ranges ...string) (s byteSet) {
 	for _, r := range ranges {
 		if len(r) == 3 && r[1] == '-' {
 			for c := int(r[0]); c <= int(r[2]); c++ {
@@ -57,7 +58,7 @@ func setOf(ranges ...string) *byteSet {
 			s[r[i]] = true
 		}
 	}
-	return &s
+	return s
 }
 
 var (
@@ -172,7 +173,25 @@ func numRightOK(t string, j int) bool {
 
 // skipWord returns the end of the run of word bytes starting at i.
 func skipWord(t string, i int) int {
+	for ; i+8 <= len(t); i += 8 {
+		if m := ^swarWordByte(load64(t, i)) & swarHigh; m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+	}
 	for i < len(t) && wordByte[t[i]] {
+		i++
+	}
+	return i
+}
+
+// skipDigits returns the end of the run of ASCII digits starting at i.
+func skipDigits(t string, i int) int {
+	for ; i+8 <= len(t); i += 8 {
+		if m := ^swarDigit(load64(t, i)) & swarHigh; m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+	}
+	for i < len(t) && isDigit(t[i]) {
 		i++
 	}
 	return i
@@ -250,19 +269,20 @@ var ctxWords = func() map[string]uint32 {
 	return m
 }()
 
-// ctxTable is ctxWords as an open-addressing table keyed by the FNV-1a
-// hash of the lower-case word, which the tokenizer computes as it reads,
-// so a lookup is one probe and one comparison instead of a map access.
+// ctxTable is ctxWords as an open-addressing table keyed by the word
+// itself packed into two machine words (wordKey), so that a lookup reads
+// the word with at most four loads, hashes it with one multiplication
+// and compares it with two, instead of a map access.
 const (
-	fnvOffset = 2166136261
-	fnvPrime  = 16777619
-	ctxSlots  = 1024 // power of two, more than twice the words
+	ctxLog2   = 10
+	ctxSlots  = 1 << ctxLog2 // more than twice the words
+	ctxMaxLen = 16           // the longest context word, in bytes, wordKey can pack
 )
 
 type ctxSlot struct {
-	h    uint32
+	a, b uint64 // wordKey of the word
 	bits uint32
-	w    string
+	n    uint8 // its length; 0 for an empty slot
 }
 
 var ctxTable = func() (t [ctxSlots]ctxSlot) {
@@ -270,18 +290,59 @@ var ctxTable = func() (t [ctxSlots]ctxSlot) {
 		panic("pii: ctxSlots too small")
 	}
 	for w, b := range ctxWords {
-		h := uint32(fnvOffset)
-		for i := 0; i < len(w); i++ {
-			h = (h ^ uint32(w[i])) * fnvPrime
-		}
-		j := h & (ctxSlots - 1)
-		for t[j].w != "" {
-			j = (j + 1) & (ctxSlots - 1)
-		}
-		t[j] = ctxSlot{h: h, bits: b, w: w}
+		addWord(t[:], ctxLog2, w, b)
 	}
 	return t
 }()
+
+// addWord puts w (at most ctxMaxLen bytes, not empty) with its bits in
+// a table of 1<<log2 slots.
+func addWord(t []ctxSlot, log2 uint, w string, bits uint32) {
+	if len(w) > ctxMaxLen || len(w) == 0 {
+		panic("pii: table word " + w + " empty or longer than ctxMaxLen")
+	}
+	ka, kb := wordKey(w, 0, len(w))
+	j := wordHash(ka, kb, len(w), log2)
+	for t[j].n != 0 {
+		j = (j + 1) & (1<<log2 - 1)
+	}
+	t[j] = ctxSlot{a: ka, b: kb, bits: bits, n: uint8(len(w))}
+}
+
+// findWord returns the bits of the word whose wordKey is (ka, kb) and
+// whose length is n in a table of 1<<log2 slots, or 0.
+func findWord(t []ctxSlot, log2 uint, ka, kb uint64, n int) uint32 {
+	for j := wordHash(ka, kb, n, log2); ; j = (j + 1) & (1<<log2 - 1) {
+		e := &t[j]
+		if e.n == 0 {
+			return 0
+		}
+		if e.a == ka && e.b == kb && int(e.n) == n {
+			return e.bits
+		}
+	}
+}
+
+// wordKey packs the word t[ws:we], at most 16 bytes, into two machine
+// words: its first eight bytes and the rest, little-endian, zero-padded.
+// With the length, the pair is the word.
+func wordKey(t string, ws, we int) (a, b uint64) {
+	n := we - ws
+	if ws+16 <= len(t) {
+		return load64(t, ws) & keepBytes[min(n, 8)], load64(t, ws+8) & keepBytes[max(n-8, 0)]
+	}
+	var buf [16]byte
+	copy(buf[:], t[ws:we])
+	return binary.LittleEndian.Uint64(buf[:8]), binary.LittleEndian.Uint64(buf[8:])
+}
+
+// keepBytes[n] keeps the first n bytes of a little-endian word.
+var keepBytes = [9]uint64{0, 0xff, 0xffff, 0xffffff, 0xffffffff, 0xffffffffff, 0xffffffffffff, 0xffffffffffffff, ^uint64(0)}
+
+// wordHash is the slot of a wordKey in a table of 1<<log2 slots.
+func wordHash(a, b uint64, n int, log2 uint) uint64 {
+	return (a ^ b*0x9e3779b97f4a7c15 ^ uint64(n)) * 0xbf58476d1ce4e5b9 >> (64 - log2)
+}
 
 // ctxShape is a prefilter in front of ctxTable: bit len(w) of
 // ctxShape[shapeKey(first, last)] is set when some context word has that
@@ -296,27 +357,88 @@ var ctxShape = func() (t [1024]uint32) {
 	return t
 }()
 
-func shapeKey(first, last byte) int { return int(lower(first)&31)<<5 | int(lower(last)&31) }
+// shapeKey combines the low five bits of a word's first and last bytes,
+// which are those of their lower case too.
+func shapeKey(first, last byte) int { return int(first&31)<<5 | int(last&31) }
 
-// maybeCtxWord applies the ctxShape prefilter.
-func maybeCtxWord(w string) bool {
-	return len(w) < 32 && ctxShape[shapeKey(w[0], w[len(w)-1])]&(1<<len(w)) != 0
-}
-
-// ctxLookup returns the bits of word w whose lower-case FNV-1a hash is h.
-func ctxLookup(h uint32, w string) uint32 {
-	if len(w) > 32 {
+// ctxWordAt returns the context bits of the word t[ws:we] (not empty),
+// ignoring ASCII case. Most words fail the ctxShape prefilter and are
+// never packed.
+func ctxWordAt(t string, ws, we int) uint32 {
+	if n := we - ws; n > ctxMaxLen || ctxShape[shapeKey(t[ws], t[we-1])]&(1<<(n&31)) == 0 {
 		return 0
 	}
-	for j := h & (ctxSlots - 1); ; j = (j + 1) & (ctxSlots - 1) {
-		e := &ctxTable[j]
-		if e.w == "" {
-			return 0
-		}
-		if e.h == h && len(e.w) == len(w) && hasPrefixFold(w, e.w) {
-			return e.bits
-		}
-	}
+	return ctxFind(t, ws, we)
+}
+
+// ctxFind is ctxWordAt after the prefilter.
+func ctxFind(t string, ws, we int) uint32 {
+	ka, kb := wordKey(t, ws, we)
+	return findWord(ctxTable[:], ctxLog2, lower8(ka), lower8(kb), we-ws)
+}
+
+// Word-at-a-time (SWAR) byte tests on eight bytes in a uint64. Each
+// reports a byte by setting its high bit.
+const (
+	swarOnes = 0x0101010101010101
+	swarHigh = 0x80 * swarOnes
+)
+
+// swarRange marks the bytes of y in [lo, hi]; y's high bits must be clear.
+func swarRange(y uint64, lo, hi byte) uint64 {
+	return (y + uint64(0x80-lo)*swarOnes) &^ (y + uint64(0x7f-hi)*swarOnes) & swarHigh
+}
+
+// swarEq marks the bytes of y equal to c; y's high bits must be clear.
+func swarEq(y uint64, c byte) uint64 {
+	return ^((y ^ uint64(c)*swarOnes) + 0x7f*swarOnes) & swarHigh
+}
+
+// lower8 is lower on each of the eight bytes of v.
+func lower8(v uint64) uint64 {
+	return v | swarRange(v&^swarHigh, 'A', 'Z')&^v>>2
+}
+
+// swarWordByte marks the bytes of v that are in wordByte.
+func swarWordByte(v uint64) uint64 {
+	y := v &^ swarHigh
+	return (swarRange(y, '0', '9') | swarRange(y|0x20*swarOnes, 'a', 'z') | swarEq(y, '_')) &^ v
+}
+
+// swarAlnum marks the ASCII letters and digits of v.
+func swarAlnum(v uint64) uint64 {
+	y := v &^ swarHigh
+	return (swarRange(y, '0', '9') | swarRange(y|0x20*swarOnes, 'a', 'z')) &^ v
+}
+
+// swarHex marks the ASCII hex digits of v.
+func swarHex(v uint64) uint64 {
+	y := v &^ swarHigh
+	return (swarRange(y, '0', '9') | swarRange(y|0x20*swarOnes, 'a', 'f')) &^ v
+}
+
+// swarBase64 marks the bytes of v in the base64 alphabet, without '='.
+func swarBase64(v uint64) uint64 {
+	y := v &^ swarHigh
+	return (swarRange(y, '0', '9') | swarRange(y|0x20*swarOnes, 'a', 'z') | swarEq(y, '+') | swarEq(y, '/')) &^ v
+}
+
+// swarDigit marks the ASCII digits of v.
+func swarDigit(v uint64) uint64 {
+	return swarRange(v&^swarHigh, '0', '9') &^ v
+}
+
+// load64 reads t[i:i+8] as a little-endian word.
+func load64(t string, i int) uint64 {
+	t = t[i : i+8]
+	return uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
+		uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56
+}
+
+// load32 reads t[i:i+4] as a little-endian word.
+func load32(t string, i int) uint32 {
+	t = t[i : i+4]
+	return uint32(t[0]) | uint32(t[1])<<8 | uint32(t[2])<<16 | uint32(t[3])<<24
 }
 
 // cjkWords are context words of scripts without spaces; they are found
