@@ -14,8 +14,6 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/prometheus/client_golang/prometheus"
-	"go.uber.org/zap"
 
 	"github.com/escai-framework/escai/internal/auditwriter"
 	"github.com/escai-framework/escai/internal/broker/brokertest"
@@ -229,9 +227,6 @@ func TestPIIEndToEnd(t *testing.T) {
 		}
 	}
 }
-
-func zapNop() *zap.Logger               { return zap.NewNop() }
-func newRegistry() *prometheus.Registry { return prometheus.NewRegistry() }
 
 // TestMaskerFromConfiguration: strategies, allow-list and exclusions set
 // through ESCAI_PII_* reach the masker the pii-worker uses.

@@ -435,12 +435,6 @@ func load64(t string, i int) uint64 {
 		uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56
 }
 
-// load32 reads t[i:i+4] as a little-endian word.
-func load32(t string, i int) uint32 {
-	t = t[i : i+4]
-	return uint32(t[0]) | uint32(t[1])<<8 | uint32(t[2])<<16 | uint32(t[3])<<24
-}
-
 // cjkWords are context words of scripts without spaces; they are found
 // by substring search instead of by word.
 var cjkWords = func() (ws []struct {
