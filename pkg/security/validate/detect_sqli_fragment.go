@@ -625,7 +625,7 @@ func pgCast(s string) string {
 		if e > k && e-k <= len(buf) {
 			t := string(lowerASCII(buf[:0], s[k:e]))
 			switch t {
-			case "int", "integer", "int4", "int8", "bigint", "text", "varchar", "numeric", "bytea", "regclass", "oid", "json", "jsonb", "bool", "boolean", "float":
+			case "int", "integer", "int4", "int8", "bigint", "smallint", "text", "varchar", "numeric", "bytea", "regclass", "oid", "json", "jsonb", "bool", "boolean", "float", "float4", "float8", "double", "real", "decimal":
 				b := i
 				for b > 0 && isWordByte(s[b-1]) {
 					b--

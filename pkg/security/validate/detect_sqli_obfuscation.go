@@ -72,7 +72,7 @@ func sqlObfuscation(s string, m classes) (string, string) {
 			return "sqli.union", span
 		}
 	}
-	return "", ""
+	return sqlShapes(s, m)
 }
 
 // commentKeywords are the SQL words that a comment glued to them turns
@@ -373,10 +373,16 @@ func openLiteralComparison(s string) string {
 	return s[i:]
 }
 
-// leadingSeparator finds ';' at the start of the value followed by a
-// statement verb: ";truncate[xx", "; drop table t".
+// leadingSeparator finds ';' at the start of the value (after at most
+// break-out quotes) followed by a statement verb: ";truncate[xx", "; drop
+// table t", "';print'".
 func leadingSeparator(s string) string {
 	i := skipSpace(s, 0)
+	quoted := false
+	for i < len(s) && (s[i] == '\'' || s[i] == '"' || s[i] == ')') {
+		quoted = true
+		i++
+	}
 	if i >= len(s) || s[i] != ';' {
 		return ""
 	}
@@ -389,7 +395,14 @@ func leadingSeparator(s string) string {
 	if e-k < 3 || e-k > len(buf) || e < len(s) && isWordByte(s[e]) {
 		return ""
 	}
-	switch string(lowerASCII(buf[:0], s[k:e])) {
+	w := string(lowerASCII(buf[:0], s[k:e]))
+	if w == "print" && quoted {
+		// "';print'": MSSQL's PRINT after a break-out quote
+		if n := skipSpace(s, e); n >= len(s) || !isAlpha(s[n]) {
+			return s[i:e]
+		}
+	}
+	switch w {
 	case "truncate", "drop", "delete", "insert", "update", "shutdown", "exec", "execute", "waitfor", "declare", "alter", "select", "create", "union":
 		// ";drop me a line" is prose; a verb before punctuation, the end
 		// or an object word is SQL
