@@ -24,7 +24,9 @@ const maxActorValue = 1024
 // the first of "actor", "user.id" or "enduser.id" among data's top-level
 // keys, or "" when there is none. Records carry only its blind index, so
 // the identity itself never reaches a header or Redis; `escai audit query
-// --actor` computes the same reference to look it up.
+// --actor` computes the same reference to look it up. The writer sees the
+// clean event, after PII masking: an actor that is personal data (an
+// email) is its masked form here, stable under the hash strategy.
 func ActorOf(data json.RawMessage) string {
 	// Cheap pre-check: most events name no actor, and they must not pay
 	// for a parse.
