@@ -247,6 +247,22 @@ func TrimIndex(ctx context.Context, rdb *redis.Client, before time.Time) (int64,
 	return removed, nil
 }
 
+// hdelBelow deletes the fields ARGV[2..] of hash KEYS[1] whose value is
+// still a sequence below ARGV[1], and returns how many it deleted. Checking
+// again inside Redis keeps an entry the writer re-set in the meantime (an
+// event id sent again after its old record expired).
+var hdelBelow = redis.NewScript(`
+local n = 0
+local floor = tonumber(ARGV[1])
+for i = 2, #ARGV do
+  local v = tonumber(redis.call('HGET', KEYS[1], ARGV[i]))
+  if v and v < floor then
+    n = n + redis.call('HDEL', KEYS[1], ARGV[i])
+  end
+end
+return n
+`)
+
 // TrimEventIndex removes, from every tenant's event-id hash, the entries
 // of records the stream no longer holds (sequence below firstSeq: gone by
 // retention). The hashes have no time to trim by; the stream's first
@@ -272,7 +288,12 @@ func TrimEventIndex(ctx context.Context, rdb *redis.Client, firstSeq uint64) (in
 		}
 		for len(stale) > 0 {
 			n := min(len(stale), 1000)
-			got, err := rdb.HDel(ctx, key, stale[:n]...).Result()
+			args := make([]any, 0, n+1)
+			args = append(args, firstSeq)
+			for _, f := range stale[:n] {
+				args = append(args, f)
+			}
+			got, err := hdelBelow.Run(ctx, rdb, []string{key}, args...).Int64()
 			if err != nil {
 				return removed, fmt.Errorf("trim event index: %w", err)
 			}

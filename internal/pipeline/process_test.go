@@ -47,6 +47,7 @@ func startService(t *testing.T, name string, env map[string]string) *serviceProc
 	admin := l.Addr().String()
 	l.Close()
 	cmd := exec.Command(os.Args[0])
+	dieWithParent(cmd)
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "ESCAI_") && !strings.HasPrefix(kv, "NATS_") && !strings.HasPrefix(kv, "REDIS_") {
 			cmd.Env = append(cmd.Env, kv)
