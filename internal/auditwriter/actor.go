@@ -3,6 +3,7 @@ package auditwriter
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 )
 
 // actorKind is the BlindIndex kind of actors. It must never change: the
@@ -15,6 +16,16 @@ const actorKind = "actor"
 // OpenTelemetry end-user attributes an agent framework records for the
 // person it acts for.
 var actorKeys = []string{"actor", "user.id", "enduser.id"}
+
+// quotedActorKeys are actorKeys as they appear in JSON, for the pre-check
+// every record runs.
+var quotedActorKeys = func() [][]byte {
+	q := make([][]byte, len(actorKeys))
+	for i, k := range actorKeys {
+		q[i] = []byte(`"` + k + `"`)
+	}
+	return q
+}()
 
 // maxActorValue bounds the identity that is hashed; longer values are not
 // an identity.
@@ -30,14 +41,7 @@ const maxActorValue = 1024
 func ActorOf(data json.RawMessage) string {
 	// Cheap pre-check: most events name no actor, and they must not pay
 	// for a parse.
-	found := false
-	for _, k := range actorKeys {
-		if bytes.Contains(data, []byte(`"`+k+`"`)) {
-			found = true
-			break
-		}
-	}
-	if !found {
+	if !slices.ContainsFunc(quotedActorKeys, func(k []byte) bool { return bytes.Contains(data, k) }) {
 		return ""
 	}
 	var top map[string]json.RawMessage

@@ -126,10 +126,7 @@ func (s *Sealer) now() time.Time {
 // inputs are processed (Writer.Drain does), so the tail of every partition
 // is anchored.
 func (s *Sealer) Flush(ctx context.Context) error {
-	s.mu.Lock()
-	closed := s.closed
-	s.mu.Unlock()
-	if closed {
+	if s.isClosed() {
 		return errSealerClosed
 	}
 	s.start()

@@ -353,6 +353,13 @@ func (s *Sealer) appenderConfig(part int, leaseRev uint64) audit.AppenderConfig 
 // inputs are redelivered (to this writer after a restart, or another).
 var errSealerClosed = errors.New("auditwriter: sealer closed")
 
+// isClosed reports whether Close has run.
+func (s *Sealer) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
 // start runs the committer once.
 func (s *Sealer) start() {
 	s.started.Do(func() { go s.commitLoop() })
@@ -361,10 +368,7 @@ func (s *Sealer) start() {
 // AwaitLease blocks until this writer holds the log's lease (a standby
 // waits here for the active writer to stop), then starts the committer.
 func (s *Sealer) AwaitLease(ctx context.Context) error {
-	s.mu.Lock()
-	closed := s.closed
-	s.mu.Unlock()
-	if closed {
+	if s.isClosed() {
 		return errSealerClosed
 	}
 	first := true

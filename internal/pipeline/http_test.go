@@ -199,8 +199,24 @@ func TestHTTPBatchThroughPipeline(t *testing.T) {
 	}
 
 	// A client that did not get the answer sends the same request again.
+	// The handler answers only after every PubAck, so whatever the retry
+	// stored is in the streams it writes when the answer arrives.
+	lastSeqs := func() [3]uint64 {
+		var seqs [3]uint64
+		for i, name := range []string{events.StreamIn, events.StreamRejected, events.StreamSecurity} {
+			st, err := h.js.Stream(context.Background(), name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			seqs[i] = st.CachedInfo().State.LastSeq
+		}
+		return seqs
+	}
+	before := lastSeqs()
 	check("retry")
-	time.Sleep(500 * time.Millisecond) // let anything wrongly stored show up
+	if after := lastSeqs(); after != before {
+		t.Fatalf("the retry stored messages: last sequences of ESCAI_IN, ESCAI_REJECTED, ESCAI_SECURITY %v -> %v", before, after)
+	}
 	if err := settled(); err != nil {
 		t.Fatalf("after the retry: %v", err)
 	}

@@ -83,6 +83,30 @@ func percentDecodeOnce(dst []byte, s []byte, plus bool) ([]byte, bool) {
 	return dst, changed
 }
 
+// foldRunes writes s into dst with every code point that fold maps to an
+// ASCII byte replaced by it, and reports whether any was. ASCII bytes and
+// invalid UTF-8 are copied as they are.
+func foldRunes(dst []byte, s string, fold func(rune) (byte, bool)) ([]byte, bool) {
+	dst = dst[:0]
+	changed := false
+	for i := 0; i < len(s); {
+		if s[i] < utf8.RuneSelf {
+			dst = append(dst, s[i])
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if b, ok := fold(r); ok {
+			dst = append(dst, b)
+			changed = true
+		} else {
+			dst = append(dst, s[i:i+n]...)
+		}
+		i += n
+	}
+	return dst, changed
+}
+
 // lookalikes maps code points that some file systems, frameworks or
 // Unicode normalisers turn into path punctuation.
 func lookalike(r rune) (byte, bool) {

@@ -519,22 +519,9 @@ func isCommandWord(w []byte) bool {
 // a host or address, a number, a variable, a quote, a redirection or a
 // call ("system('id')"). A plain word ("; id is required") is not one.
 func argShaped(s string, j int) bool {
-	if j >= len(s) {
-		return true
-	}
-	switch s[j] {
-	case '$', '<', '>', ',', '}', '(', ';', '|', '&', '`', '\'', '"':
-		return true
-	case ' ', '\t', '+':
-	default:
-		return false
-	}
-	k := j
-	for k < len(s) && (s[k] == ' ' || s[k] == '\t' || s[k] == '+') {
-		k++
-	}
-	if k >= len(s) {
-		return true
+	k, decided, shaped := argStart(s, j, "$<>,}(;|&`'\"")
+	if decided {
+		return shaped
 	}
 	switch s[k] {
 	case '-', '/', '\\', '$', '.', '~', '>', '<', '|', ';', '&', '\'', '"', '`', '%', '{', '}', ',', '*', '\n', '@':
@@ -552,28 +539,40 @@ func argShaped(s string, j int) bool {
 	return false
 }
 
+// argStart looks at what follows a command word ending at s[j]: the end
+// of the value or a byte of attached (a redirection, a quote, a
+// separator) decide at once that an argument is there; anything but blanks
+// or '+' (an encoded space) decides that none is. Otherwise k is where the
+// argument after the blanks starts, for the caller's own rules.
+func argStart(s string, j int, attached string) (k int, decided, shaped bool) {
+	if j >= len(s) {
+		return j, true, true
+	}
+	if strings.IndexByte(attached, s[j]) >= 0 {
+		return j, true, true
+	}
+	if s[j] != ' ' && s[j] != '\t' && s[j] != '+' {
+		return j, true, false
+	}
+	k = j
+	for k < len(s) && (s[k] == ' ' || s[k] == '\t' || s[k] == '+') {
+		k++
+	}
+	if k >= len(s) {
+		return k, true, true
+	}
+	return k, false, false
+}
+
 // pathArgShaped narrows argShaped for path and file name fields, where a
 // command word may just be a word ("Notes; more (v2).txt", "Passport; id
 // scan.pdf"): only what a command line has and a file name does not
 // counts: an option, an absolute, home or drive path, a URL, a variable,
 // a redirection, a separator, a quote or a number standing alone.
 func pathArgShaped(s string, j int) bool {
-	if j >= len(s) {
-		return true
-	}
-	switch s[j] {
-	case '$', '<', '>', ';', '|', '&', '`', '\'', '"', '}', ',':
-		return true
-	case ' ', '\t', '+':
-	default:
-		return false
-	}
-	k := j
-	for k < len(s) && (s[k] == ' ' || s[k] == '\t' || s[k] == '+') {
-		k++
-	}
-	if k >= len(s) {
-		return true
+	k, decided, shaped := argStart(s, j, "$<>;|&`'\"},")
+	if decided {
+		return shaped
 	}
 	switch s[k] {
 	case '-', '/', '\\', '$', '~', '>', '<', '|', ';', '&', '\'', '"', '`', '*', '{':

@@ -113,19 +113,25 @@ func completeFilter(s string) bool {
 }
 
 func parensBalanced(s string) bool {
-	depth := 0
+	depth, unmatched := parenDepth(s)
+	return !unmatched && depth == 0
+}
+
+// parenDepth returns how many '(' are left open at the end of s, and
+// whether a ')' came with none open (then depth counts up to it only).
+func parenDepth(s string) (depth int, unmatched bool) {
 	for i := 0; i < len(s); i++ {
 		switch s[i] {
 		case '(':
 			depth++
 		case ')':
-			depth--
-			if depth < 0 {
-				return false
+			if depth == 0 {
+				return 0, true
 			}
+			depth--
 		}
 	}
-	return depth == 0
+	return depth, false
 }
 
 // ldapFragment finds the shapes of a value closing one assertion and

@@ -2,7 +2,6 @@ package validate
 
 import (
 	"strings"
-	"unicode/utf8"
 
 	libinjection "github.com/corazawaf/libinjection-go"
 )
@@ -1142,18 +1141,11 @@ func unionProbe(s string, i int) bool {
 // foldQuotes writes s into dst with the quote look-alikes (’ ‘ ʼ ′ ´ ＇)
 // as an apostrophe and reports whether there were any.
 func foldQuotes(dst []byte, s string) ([]byte, bool) {
-	dst = dst[:0]
-	changed := false
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
+	return foldRunes(dst, s, func(r rune) (byte, bool) {
 		switch r {
 		case 0x2019, 0x2018, 0x02bc, 0x2032, 0x00b4, 0xff07:
-			dst = append(dst, '\'')
-			changed = true
-		default:
-			dst = append(dst, s[i:i+n]...)
+			return '\'', true
 		}
-		i += n
-	}
-	return dst, changed
+		return 0, false
+	})
 }

@@ -701,19 +701,8 @@ func openSQLCall(s string) string {
 
 // closesParen reports a ')' with no '(' before it.
 func closesParen(s string) bool {
-	depth := 0
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '(':
-			depth++
-		case ')':
-			if depth == 0 {
-				return true
-			}
-			depth--
-		}
-	}
-	return false
+	_, unmatched := parenDepth(s)
+	return unmatched
 }
 
 // nulProbe reports a value that is only a NUL byte, after at most a

@@ -178,17 +178,24 @@ func literalCompare(s string, i int) (int, bool) {
 		return i, false
 	}
 	k = skipSpace(s, k)
-	n := 0
-	switch {
-	case k+1 < len(s) && (s[k:k+2] == "!=" || s[k:k+2] == "<>" || s[k:k+2] == ">=" || s[k:k+2] == "<="):
-		n = 2
-	case k < len(s) && (s[k] == '=' || s[k] == '<' || s[k] == '>'):
-		n = 1
-	default:
+	n := compareOpLen(s, k)
+	if n == 0 {
 		return i, false
 	}
 	_, e, ok := sqlLiteral(s, skipSpace(s, k+n))
 	return e, ok
+}
+
+// compareOpLen is the length of the comparison operator at s[k] (!=, <>,
+// >=, <=, =, <, >), 0 when there is none.
+func compareOpLen(s string, k int) int {
+	switch {
+	case k+1 < len(s) && (s[k:k+2] == "!=" || s[k:k+2] == "<>" || s[k:k+2] == ">=" || s[k:k+2] == "<="):
+		return 2
+	case k < len(s) && (s[k] == '=' || s[k] == '<' || s[k] == '>'):
+		return 1
+	}
+	return 0
 }
 
 // leadingWhere finds a value that starts with WHERE (or "AS name WHERE")
@@ -532,13 +539,8 @@ func literalChain(s string) string {
 	}
 	// the second literal starts the next comparison
 	k := skipSpace(s, e)
-	n := 0
-	switch {
-	case k+1 < len(s) && (s[k:k+2] == "!=" || s[k:k+2] == "<>" || s[k:k+2] == ">=" || s[k:k+2] == "<="):
-		n = 2
-	case k < len(s) && (s[k] == '=' || s[k] == '<' || s[k] == '>'):
-		n = 1
-	default:
+	n := compareOpLen(s, k)
+	if n == 0 {
 		return ""
 	}
 	if _, e2, ok := sqlLiteral(s, skipSpace(s, k+n)); ok && skipSpace(s, e2) >= len(s) {
@@ -633,13 +635,8 @@ func logicCallCompare(s string) string {
 		return ""
 	}
 	t := skipSpace(s, e+1)
-	n := 0
-	switch {
-	case t+1 < len(s) && (s[t:t+2] == "!=" || s[t:t+2] == "<>" || s[t:t+2] == ">=" || s[t:t+2] == "<="):
-		n = 2
-	case t < len(s) && (s[t] == '=' || s[t] == '<' || s[t] == '>'):
-		n = 1
-	default:
+	n := compareOpLen(s, t)
+	if n == 0 {
 		return ""
 	}
 	if _, e2, ok := sqlLiteral(s, skipSpace(s, t+n)); ok && e2 > skipSpace(s, t+n) {

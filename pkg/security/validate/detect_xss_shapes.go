@@ -2,7 +2,6 @@ package validate
 
 import (
 	"strings"
-	"unicode/utf8"
 )
 
 // Script-capable shapes that libinjection's HTML5 tokenizer does not
@@ -604,32 +603,17 @@ func jsValue(s string, v int) bool {
 // dst. Servers that normalise input turn "＜script＞" into "<script>"
 // after the filter has looked. It reports whether anything changed.
 func foldWidth(dst []byte, s string) ([]byte, bool) {
-	dst = dst[:0]
-	changed := false
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < 0x80 {
-			dst = append(dst, c)
-			i++
-			continue
-		}
-		r, n := utf8.DecodeRuneInString(s[i:])
+	return foldRunes(dst, s, func(r rune) (byte, bool) {
 		switch {
 		case r >= 0xff01 && r <= 0xff5e:
-			dst = append(dst, byte(r-0xfee0))
-			changed = true
+			return byte(r - 0xfee0), true
 		case r == 0xfe64:
-			dst = append(dst, '<')
-			changed = true
+			return '<', true
 		case r == 0xfe65:
-			dst = append(dst, '>')
-			changed = true
-		default:
-			dst = append(dst, s[i:i+n]...)
+			return '>', true
 		}
-		i += n
-	}
-	return dst, changed
+		return 0, false
+	})
 }
 
 // jsCompact copies s into dst without /* */ comments and without the
