@@ -44,10 +44,15 @@ const (
 	// BlindIndex of kind "actor"), never the identity itself; sealed
 	// records only (see ActorOf).
 	HeaderActor = "Escai-Actor"
+	// HeaderBundleSlot is never stored: a sealed input's future resolves
+	// with its record's header plus its slot in the bundle that holds it
+	// (see RecordRef), for the index.
+	HeaderBundleSlot = "Escai-Bundle-Slot"
 )
 
 // TenantIndexKey is the Redis sorted set of a tenant's audit records:
-// score = event time in Unix milliseconds, member = ESCAI_AUDIT sequence.
+// score = event time in Unix milliseconds, member = where the record is
+// stored (RecordRef: "<seq>:<slot>" in a bundle, "<seq>" alone).
 func TenantIndexKey(tenant string) string { return "escai:audit:t:" + tenant }
 
 // AgentIndexKey is the Redis sorted set of one agent's records, scored and
@@ -67,7 +72,7 @@ func ActorIndexKey(tenant, actorRef string) string {
 }
 
 // EventIndexKey is the Redis hash of a tenant's records by "<agent>/<id>",
-// value = ESCAI_AUDIT sequence.
+// value = where the record is stored (RecordRef).
 func EventIndexKey(tenant string) string { return "escai:audit:ev:" + tenant }
 
 // Partition maps an event's tenant and agent to its audit partition, so one
@@ -477,7 +482,11 @@ func (p *Processor) Commit(ctx context.Context, batch []stage.Stored) error {
 			return fmt.Errorf("auditwriter: %d PubAcks for one record", len(s.Acks))
 		}
 		seq := s.Acks[0].Sequence
-		idx.add(s.Outputs[0].Header, seq, float64(s.In.Stored.UnixMilli()))
+		h := s.Outputs[0].Header
+		if f, ok := s.Outputs[0].Future.(*recordFuture); ok && f.msg != nil {
+			h = f.msg.Header // the stored record's, with its bundle slot
+		}
+		idx.add(metaOfHeader(h, seq), float64(s.In.Stored.UnixMilli()))
 		last = max(last, seq)
 	}
 	idx.queue(ctx, pipe)

@@ -90,7 +90,7 @@ func TestSealerCheckpoints(t *testing.T) {
 		if len(cps) != want {
 			t.Fatalf("partition %d after Flush: %d checkpoints, want %d", part, len(cps), want)
 		}
-		recs := readSubject(t, js, events.AuditSubject(part))
+		recs := readPartition(t, js, part)
 		if len(recs) != cnt {
 			t.Fatalf("partition %d: %d records stored, want %d (checkpoints must not be read as records)", part, len(recs), cnt)
 		}

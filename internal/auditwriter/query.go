@@ -62,7 +62,10 @@ func (q *Query) Validate() error {
 // QueryResult is one record a query returns (a JSON line of escai audit
 // query).
 type QueryResult struct {
+	// StreamSeq is the ESCAI_AUDIT message that holds the record, Slot
+	// its place in that message when it is a bundle.
 	StreamSeq uint64  `json:"stream_seq"`
+	Slot      *int    `json:"slot,omitempty"`
 	Partition int     `json:"partition"`
 	PSeq      *uint64 `json:"pseq,omitempty"` // sealed records
 	EventID   string  `json:"event_id"`
@@ -119,18 +122,18 @@ func RunQuery(ctx context.Context, js jetstream.JetStream, rdb *redis.Client, q 
 			return n, fmt.Errorf("audit query: redis: %w", err)
 		}
 		for _, m := range members {
-			seq, err := strconv.ParseUint(m, 10, 64)
+			ref, err := ParseRecordRef(m)
 			if err != nil {
 				continue // not a member this writer wrote
 			}
-			raw, err := stream.GetMsg(ctx, seq)
+			raw, err := stream.GetMsg(ctx, ref.Seq)
 			if errors.Is(err, jetstream.ErrMsgNotFound) {
 				continue
 			}
 			if err != nil {
-				return n, fmt.Errorf("audit query: record %d: %w", seq, err)
+				return n, fmt.Errorf("audit query: record %s: %w", ref, err)
 			}
-			r := resultOf(raw, ring)
+			r := resultOf(raw, ref.Slot, ring)
 			if r == nil || r.Tenant != q.Tenant || (q.Agent != "" && r.Agent != q.Agent) || (q.Type != "" && r.Type != q.Type) ||
 				(q.ActorRef != "" && r.ActorRef != q.ActorRef) {
 				continue
@@ -149,24 +152,44 @@ func RunQuery(ctx context.Context, js jetstream.JetStream, rdb *redis.Client, q 
 	return n, nil
 }
 
-// resultOf reads one stored record: a sealed one from its cleartext
+// resultOf reads one stored record, the one at slot of a bundle (slot ≥
+// 0) or the message itself (slot -1): a sealed one from its cleartext
 // header (and its body when readable), a raw one (no secret key) from the
-// event itself.
-func resultOf(m *jetstream.RawStreamMsg, ring *audit.KeyRing) *QueryResult {
+// event itself. Nil when the message does not hold that record.
+func resultOf(m *jetstream.RawStreamMsg, slot int, ring *audit.KeyRing) *QueryResult {
 	r := &QueryResult{StreamSeq: m.Sequence}
+	if slot >= 0 {
+		r.Slot = &slot
+	}
 	r.Partition, _ = strconv.Atoi(strings.TrimPrefix(m.Subject, "escai.audit."))
-	if ms, err := strconv.ParseInt(m.Header.Get(HeaderEventTime), 10, 64); err == nil {
+	data := m.Data
+	if audit.IsBundle(data) != (slot >= 0) {
+		return nil
+	}
+	if slot >= 0 {
+		entries, err := audit.SplitBundle(data)
+		if err != nil || slot >= len(entries) {
+			return nil
+		}
+		data = entries[slot].Record
+		if ms := entries[slot].EventTime; ms > 0 {
+			r.EventTime = time.UnixMilli(ms).UTC()
+		}
+	} else if ms, err := strconv.ParseInt(m.Header.Get(HeaderEventTime), 10, 64); err == nil {
 		r.EventTime = time.UnixMilli(ms).UTC()
 	}
-	rec, err := audit.DecodeRecord(m.Data)
+	rec, err := audit.DecodeRecord(data)
 	if err != nil {
 		// A raw record: the clean event as stored.
-		ev, err := events.Decode(m.Data, events.DefaultLimits())
+		if slot >= 0 {
+			return nil
+		}
+		ev, err := events.Decode(data, events.DefaultLimits())
 		if err != nil {
 			return nil
 		}
 		r.EventID, r.Tenant, r.Agent, r.Type = ev.ID, ev.Tenant, ev.AgentID, ev.Type
-		r.Event = m.Data
+		r.Event = data
 		return r
 	}
 	pseq := rec.PSeq

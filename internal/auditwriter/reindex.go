@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/escai-framework/escai/pkg/events"
+	"github.com/escai-framework/escai/pkg/security/audit"
 )
 
 // recordSubjects matches the records of every partition, escai.audit.<p>,
@@ -53,7 +55,6 @@ func Reindex(ctx context.Context, js jetstream.JetStream, rdb *redis.Client, fro
 		FilterSubjects: []string{recordSubjects},
 		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
 		OptStartSeq:    from,
-		HeadersOnly:    true, // the index is built from headers alone
 	})
 	if err != nil {
 		return 0, fmt.Errorf("reindex: %w", err)
@@ -77,8 +78,7 @@ func Reindex(ctx context.Context, js jetstream.JetStream, rdb *redis.Client, fro
 			if meta.Sequence.Stream > last {
 				continue
 			}
-			idx.add(m.Headers(), meta.Sequence.Stream, float64(meta.Timestamp.UnixMilli()))
-			n++
+			n += uint64(idx.addStored(m.Data(), m.Headers(), meta.Sequence.Stream, float64(meta.Timestamp.UnixMilli())))
 		}
 		if err := batch.Error(); err != nil {
 			return n, fmt.Errorf("reindex: %w", err)
@@ -109,39 +109,125 @@ type indexBatch struct {
 	order  []string // keys in first-use order: deterministic pipelines
 }
 
-// add queues one record: the tenant's, agent's and event type's time
-// index (by event time, storedMs when the record lacks it) and the
-// event-id lookup, all keyed by its stream sequence.
-func (b *indexBatch) add(h interface{ Get(string) string }, seq uint64, storedMs float64) {
-	tenant := h.Get(HeaderTenant)
-	if !events.ValidIdentifier(tenant) {
+// recordMeta is what the index keeps of one record.
+type recordMeta struct {
+	tenant, agent, eventID, eventType, actor string
+	eventMs                                  int64 // 0: unknown
+	ref                                      RecordRef
+}
+
+// metaOfHeader reads the headers Process sets: those of a record stored
+// alone (raw, or sealed before bundles), or the header a sealed input's
+// future resolves with (HeaderBundleSlot names its place in the bundle).
+func metaOfHeader(h interface{ Get(string) string }, seq uint64) recordMeta {
+	m := recordMeta{
+		tenant: h.Get(HeaderTenant), agent: h.Get(HeaderAgent), eventID: h.Get(HeaderEventID),
+		eventType: h.Get(HeaderEventType), actor: h.Get(HeaderActor),
+		ref: RecordRef{Seq: seq, Slot: -1},
+	}
+	m.eventMs, _ = strconv.ParseInt(h.Get(HeaderEventTime), 10, 64)
+	if slot, err := strconv.Atoi(h.Get(HeaderBundleSlot)); err == nil && slot >= 0 {
+		m.ref.Slot = slot
+	}
+	return m
+}
+
+// metaOfEntry reads a bundled record: its cleartext header and the
+// entry's event time.
+func metaOfEntry(rec *audit.Record, e *audit.BundleEntry, seq uint64, slot int) recordMeta {
+	return recordMeta{
+		tenant: rec.Tenant, agent: rec.Agent, eventID: rec.EventID, eventType: rec.EventType, actor: rec.Actor,
+		eventMs: e.EventTime, ref: RecordRef{Seq: seq, Slot: slot},
+	}
+}
+
+// addStored queues every record of one stored message (a bundle's, or the
+// message itself) and returns how many it queued.
+func (b *indexBatch) addStored(data []byte, h interface{ Get(string) string }, seq uint64, storedMs float64) int {
+	if !audit.IsBundle(data) {
+		b.add(metaOfHeader(h, seq), storedMs)
+		return 1
+	}
+	entries, err := audit.SplitBundle(data)
+	if err != nil {
+		return 0 // escai audit verify reports it; there is nothing to index
+	}
+	n := 0
+	for i := range entries {
+		rec, err := audit.DecodeRecord(entries[i].Record)
+		if err != nil {
+			continue
+		}
+		b.add(metaOfEntry(rec, &entries[i], seq, i), storedMs)
+		n++
+	}
+	return n
+}
+
+// add queues one record: the tenant's, agent's, event type's and actor's
+// time index (by event time, storedMs when the record lacks it) and the
+// event-id lookup, all keyed by where the record is stored (RecordRef).
+func (b *indexBatch) add(m recordMeta, storedMs float64) {
+	if !events.ValidIdentifier(m.tenant) {
 		return // not a record this writer produced; nothing to index
 	}
 	if b.zsets == nil {
 		b.zsets, b.hashes = map[string][]redis.Z{}, map[string][]any{}
 	}
-	score, err := strconv.ParseFloat(h.Get(HeaderEventTime), 64)
-	if err != nil {
+	score := float64(m.eventMs)
+	if m.eventMs <= 0 {
 		score = storedMs
 	}
-	s := strconv.FormatUint(seq, 10)
+	s := m.ref.String()
 	z := redis.Z{Score: score, Member: s}
-	b.zadd(TenantIndexKey(tenant), z)
-	agent := h.Get(HeaderAgent)
-	if events.ValidIdentifier(agent) {
-		b.zadd(AgentIndexKey(tenant, agent), z)
+	b.zadd(TenantIndexKey(m.tenant), z)
+	if events.ValidIdentifier(m.agent) {
+		b.zadd(AgentIndexKey(m.tenant, m.agent), z)
 	}
-	if typ := h.Get(HeaderEventType); validEventType(typ) {
-		b.zadd(TypeIndexKey(tenant, typ), z)
+	if validEventType(m.eventType) {
+		b.zadd(TypeIndexKey(m.tenant, m.eventType), z)
 	}
-	if ref := h.Get(HeaderActor); validActorRef(ref) {
-		b.zadd(ActorIndexKey(tenant, ref), z)
+	if validActorRef(m.actor) {
+		b.zadd(ActorIndexKey(m.tenant, m.actor), z)
 	}
-	hk := EventIndexKey(tenant)
+	hk := EventIndexKey(m.tenant)
 	if _, ok := b.hashes[hk]; !ok {
 		b.order = append(b.order, hk)
 	}
-	b.hashes[hk] = append(b.hashes[hk], agent+"/"+h.Get(HeaderEventID), s)
+	b.hashes[hk] = append(b.hashes[hk], m.agent+"/"+m.eventID, s)
+}
+
+// RecordRef is where a record is stored, as the index names it: the
+// ESCAI_AUDIT message (stream sequence) and the record's slot in it when
+// the message is a bundle ("<seq>:<slot>"), or "<seq>" for a record
+// stored alone (Slot -1).
+type RecordRef struct {
+	Seq  uint64
+	Slot int
+}
+
+func (r RecordRef) String() string {
+	if r.Slot < 0 {
+		return strconv.FormatUint(r.Seq, 10)
+	}
+	return strconv.FormatUint(r.Seq, 10) + ":" + strconv.Itoa(r.Slot)
+}
+
+// ParseRecordRef reads an index member or event-index value.
+func ParseRecordRef(s string) (RecordRef, error) {
+	seqPart, slotPart, bundled := strings.Cut(s, ":")
+	seq, err := strconv.ParseUint(seqPart, 10, 64)
+	if err != nil || seq == 0 {
+		return RecordRef{}, fmt.Errorf("record reference %q: not <seq> or <seq>:<slot>", s)
+	}
+	if !bundled {
+		return RecordRef{Seq: seq, Slot: -1}, nil
+	}
+	slot, err := strconv.Atoi(slotPart)
+	if err != nil || slot < 0 || slot >= audit.MaxBundleRecords || strconv.Itoa(slot) != slotPart {
+		return RecordRef{}, fmt.Errorf("record reference %q: bad slot", s)
+	}
+	return RecordRef{Seq: seq, Slot: slot}, nil
 }
 
 func (b *indexBatch) zadd(key string, z redis.Z) {
@@ -248,14 +334,15 @@ func TrimIndex(ctx context.Context, rdb *redis.Client, before time.Time) (int64,
 }
 
 // hdelBelow deletes the fields ARGV[2..] of hash KEYS[1] whose value is
-// still a sequence below ARGV[1], and returns how many it deleted. Checking
+// still a record reference (RecordRef) with a sequence below ARGV[1], and returns how many it deleted. Checking
 // again inside Redis keeps an entry the writer re-set in the meantime (an
 // event id sent again after its old record expired).
 var hdelBelow = redis.NewScript(`
 local n = 0
 local floor = tonumber(ARGV[1])
 for i = 2, #ARGV do
-  local v = tonumber(redis.call('HGET', KEYS[1], ARGV[i]))
+  local raw = redis.call('HGET', KEYS[1], ARGV[i])
+  local v = raw and tonumber((string.gsub(raw, ':.*$', '')))
   if v and v < floor then
     n = n + redis.call('HDEL', KEYS[1], ARGV[i])
   end
@@ -279,7 +366,7 @@ func TrimEventIndex(ctx context.Context, rdb *redis.Client, firstSeq uint64) (in
 			if !fields.Next(ctx) {
 				break
 			}
-			if seq, err := strconv.ParseUint(fields.Val(), 10, 64); err == nil && seq < firstSeq {
+			if ref, err := ParseRecordRef(fields.Val()); err == nil && ref.Seq < firstSeq {
 				stale = append(stale, field)
 			}
 		}

@@ -3,9 +3,14 @@ package auditwriter_test
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
@@ -142,6 +147,112 @@ func TestTrimIndex(t *testing.T) {
 	}
 }
 
+// TestReindexSealedBundles: sealed records are stored in bundles; the
+// index rebuilt from them (Redis restarted empty) is the index the writer
+// wrote live, entry for entry and score for score, and a query through it
+// returns every record with its event.
+func TestReindexSealedBundles(t *testing.T) {
+	const n = 400
+	ctx := context.Background()
+	js := sealEnv(t)
+	rs := redistest.Start(t)
+	rdb := rs.Client(t)
+	for i := range n {
+		subj, data := cleanEvent(i)
+		if i%3 == 0 {
+			data = []byte(strings.Replace(string(data), `"data":{`, `"data":{"actor":"user-`+strconv.Itoa(i%7)+`",`, 1))
+		}
+		if _, err := js.Publish(ctx, subj, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w, err := auditwriter.Start(ctx, js, rdb, auditwriter.Options{
+		Partitions: 4, Limits: events.DefaultLimits(), Batch: 64, Workers: 2,
+		Sealing: &auditwriter.SealingOptions{Master: testMaster(), WriterID: "w-1"},
+	}, zap.NewNop(), stage.NewMetrics(prometheus.NewRegistry()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitIndexed(t, rdb, "acme", n, 60*time.Second)
+	drain(t, w)
+	if st := w.Sealer().Stats(); st.Records != n {
+		t.Fatalf("sealer stored %d records, want %d", st.Records, n)
+	}
+	// Bundles, not one message per record.
+	stream, err := js.Stream(ctx, events.StreamAudit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := stream.Info(ctx, jetstream.WithSubjectFilter("escai.audit.*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msgs uint64
+	for _, c := range info.State.Subjects {
+		msgs += c
+	}
+	if msgs == 0 || msgs >= n/2 {
+		t.Fatalf("%d records in %d messages: not bundled", n, msgs)
+	}
+
+	live := indexSnapshot(t, rdb)
+	if len(live) < 4+5+1 { // tenant, 5 agents, 1 type, actors, event ids
+		t.Fatalf("live index has only %d keys", len(live))
+	}
+	rs.Restart(t)
+	rdb = rs.Client(t)
+	got, err := auditwriter.Reindex(ctx, js, rdb, 1, nil)
+	if err != nil || got != n {
+		t.Fatalf("Reindex = %d, %v; want %d", got, err, n)
+	}
+	rebuilt := indexSnapshot(t, rdb)
+	for k, v := range live {
+		if rebuilt[k] != v {
+			t.Fatalf("index key %s differs after the rebuild:\n live    %.300s\n rebuilt %.300s", k, v, rebuilt[k])
+		}
+	}
+	if len(rebuilt) != len(live) {
+		t.Fatalf("rebuilt index has %d keys, live %d", len(rebuilt), len(live))
+	}
+	seen := map[string]bool{}
+	found, err := auditwriter.RunQuery(ctx, js, rdb, auditwriter.Query{Tenant: "acme", Limit: n}, nil, func(r *auditwriter.QueryResult) error {
+		if r.Slot == nil || r.PSeq == nil || len(r.Event) == 0 || r.EventTime.IsZero() {
+			return fmt.Errorf("record %s: slot %v, pseq %v, event %d bytes, time %v", r.EventID, r.Slot, r.PSeq, len(r.Event), r.EventTime)
+		}
+		if !strings.Contains(string(r.Event), `"id":"`+r.EventID+`"`) {
+			return fmt.Errorf("record %s holds another event: %s", r.EventID, r.Event)
+		}
+		seen[r.EventID] = true
+		return nil
+	})
+	if err != nil || found != n || len(seen) != n {
+		t.Fatalf("query: %d records (%d distinct), %v; want %d", found, len(seen), err, n)
+	}
+}
+
+// indexSnapshot returns every audit index key with its whole content.
+func indexSnapshot(t *testing.T, rdb *redis.Client) map[string]string {
+	t.Helper()
+	ctx := context.Background()
+	out := map[string]string{}
+	for _, k := range rdb.Keys(ctx, "escai:audit:*").Val() {
+		switch rdb.Type(ctx, k).Val() {
+		case "zset":
+			out[k] = fmt.Sprint(rdb.ZRangeWithScores(ctx, k, 0, -1).Val())
+		case "hash":
+			m := rdb.HGetAll(ctx, k).Val()
+			keys := slices.Sorted(maps.Keys(m))
+			var b strings.Builder
+			for _, f := range keys {
+				b.WriteString(f + "=" + m[f] + " ")
+			}
+			out[k] = b.String()
+		}
+	}
+	delete(out, auditwriter.LastIndexedKey)
+	return out
+}
+
 // TestTrimEventIndex: event ids of records below the stream's first
 // sequence leave every tenant's hash; the others and other keys stay.
 func TestTrimEventIndex(t *testing.T) {
@@ -149,7 +260,12 @@ func TestTrimEventIndex(t *testing.T) {
 	rdb := redistest.Start(t).Client(t)
 	for _, tenant := range []string{"acme", "globex"} {
 		for seq := 1; seq <= 2500; seq++ { // more than one HSCAN page and one HDEL batch
-			if err := rdb.HSet(ctx, auditwriter.EventIndexKey(tenant), fmt.Sprintf("agent-1/e-%d", seq), seq).Err(); err != nil {
+			// Records stored alone ("<seq>") and in bundles ("<seq>:<slot>").
+			ref := strconv.Itoa(seq)
+			if seq%2 == 1 {
+				ref += ":" + strconv.Itoa(seq%5)
+			}
+			if err := rdb.HSet(ctx, auditwriter.EventIndexKey(tenant), fmt.Sprintf("agent-1/e-%d", seq), ref).Err(); err != nil {
 				t.Fatal(err)
 			}
 		}

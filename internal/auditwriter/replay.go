@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/escai-framework/escai/pkg/events"
+	"github.com/escai-framework/escai/pkg/security/audit"
 )
 
 // ReplaySubject hands fn every message stored on one ESCAI_AUDIT subject
@@ -61,6 +62,39 @@ func ReplaySubject(ctx context.Context, js jetstream.JetStream, subject string, 
 		}
 	}
 	return nil
+}
+
+// ReplayRecords is ReplaySubject for a partition's records: fn gets every
+// record of escai.audit.<p> in pseq order, each with the stream sequence
+// of the message holding it (a bundle holds a run of them; see
+// audit.AppendBundle). A message whose bundle framing is damaged is handed
+// over whole, once, for the Verifier to report.
+func ReplayRecords(ctx context.Context, js jetstream.JetStream, part int, fn func(record []byte, streamSeq uint64) bool, progress func(seen uint64)) error {
+	return ReplaySubject(ctx, js, events.AuditSubject(part), func(m jetstream.Msg, seq uint64) bool {
+		recs, err := audit.RecordsOf(m.Data())
+		if err != nil {
+			recs = [][]byte{m.Data()}
+		}
+		for _, rec := range recs {
+			if !fn(rec, seq) {
+				return false
+			}
+		}
+		return true
+	}, progress)
+}
+
+// CountRecords returns how many records ESCAI_AUDIT holds on the records
+// subjects of partitions 0..partitions-1.
+func CountRecords(ctx context.Context, js jetstream.JetStream, partitions int) (uint64, error) {
+	var n uint64
+	for p := range partitions {
+		err := ReplayRecords(ctx, js, p, func([]byte, uint64) bool { n++; return true }, nil)
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 // readAfter returns the messages stored on subject after stream sequence

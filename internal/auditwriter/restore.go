@@ -57,7 +57,11 @@ func (s *Sealer) restore(ctx context.Context, ps *partitionState) error {
 	if ok, err := s.restoreFromCheckpoint(ctx, ps, stream, last); ok || err != nil {
 		return err
 	}
-	recs, err := readRange(ctx, s.js, subject, 0, last.Sequence)
+	msgs, err := readRange(ctx, s.js, subject, 0, last.Sequence)
+	if err != nil {
+		return fmt.Errorf("auditwriter: restore partition %d: %w", part, err)
+	}
+	recs, err := recordsOf(msgs)
 	if err != nil {
 		return fmt.Errorf("auditwriter: restore partition %d: %w", part, err)
 	}
@@ -82,8 +86,12 @@ func (s *Sealer) catchUp(ps *partitionState) error {
 	}
 	ctx, cancel := context.WithTimeout(s.ctx, DefaultRestoreTimeout)
 	defer cancel()
-	recs, err := readAfter(ctx, s.js, events.AuditSubject(ps.part), ps.lastSeq)
-	if err != nil || len(recs) == 0 {
+	msgs, err := readAfter(ctx, s.js, events.AuditSubject(ps.part), ps.lastSeq)
+	if err != nil || len(msgs) == 0 {
+		return err
+	}
+	recs, err := recordsOf(msgs)
+	if err != nil {
 		return err
 	}
 	raw := dataOf(recs)
@@ -97,15 +105,83 @@ func (s *Sealer) catchUp(ps *partitionState) error {
 	return nil
 }
 
+// storedMsg is one message read back from ESCAI_AUDIT.
 type storedMsg struct {
 	data   []byte
 	header nats.Header
 	seq    uint64
 }
 
+// storedRec is one record read back: its wire bytes, the stream sequence
+// of the message holding it, and the header Process gave its input
+// (source position and index fields, HeaderBundleSlot for a bundled one).
+type storedRec struct {
+	data   []byte
+	header nats.Header
+	seq    uint64
+}
+
+// recordsOf expands messages into their records, in order: a bundle's
+// entries, or a message that is one record by itself.
+func recordsOf(msgs []storedMsg) ([]storedRec, error) {
+	out := make([]storedRec, 0, len(msgs))
+	for _, m := range msgs {
+		if !audit.IsBundle(m.data) {
+			h := cloneHeader(m.header)
+			h.Del(nats.MsgIdHdr)
+			h.Del(jetstream.ExpectedLastSubjSeqHeader)
+			h.Del(jetstream.ExpectedLastSeqHeader)
+			out = append(out, storedRec{data: m.data, header: h, seq: m.seq})
+			continue
+		}
+		entries, err := audit.SplitBundle(m.data)
+		if err != nil {
+			return nil, fmt.Errorf("stream seq %d: %w", m.seq, err)
+		}
+		for i := range entries {
+			e := &entries[i]
+			rec, err := audit.DecodeRecord(e.Record)
+			if err != nil {
+				return nil, fmt.Errorf("stream seq %d, bundle slot %d: %w", m.seq, i, err)
+			}
+			out = append(out, storedRec{data: e.Record, header: bundledHeader(rec, e, i), seq: m.seq})
+		}
+	}
+	return out, nil
+}
+
+// bundledHeader is the header a bundled record's input had (recordHeader
+// plus its actor), with its slot.
+func bundledHeader(rec *audit.Record, e *audit.BundleEntry, slot int) nats.Header {
+	h := make(nats.Header, 10)
+	h[HeaderTenant] = []string{rec.Tenant}
+	h[HeaderAgent] = []string{rec.Agent}
+	h[HeaderEventID] = []string{rec.EventID}
+	h[HeaderSourceStream] = []string{e.Source}
+	h[HeaderSourceSeq] = []string{strconv.FormatUint(e.SourceSeq, 10)}
+	if e.EventTime > 0 {
+		h[HeaderEventTime] = []string{strconv.FormatInt(e.EventTime, 10)}
+	}
+	h[HeaderEventType] = []string{rec.EventType}
+	if rec.Actor != "" {
+		h[HeaderActor] = []string{rec.Actor}
+	}
+	h[HeaderBundleSlot] = []string{strconv.Itoa(slot)}
+	return h
+}
+
+// lastRecordOf decodes the last record a stored message holds.
+func lastRecordOf(data []byte) (*audit.Record, error) {
+	recs, err := audit.RecordsOf(data)
+	if err != nil {
+		return nil, err
+	}
+	return audit.DecodeRecord(recs[len(recs)-1])
+}
+
 // dataOf returns the records' bytes, what audit.RestoreAppender and
 // Appender.Continue take.
-func dataOf(recs []storedMsg) [][]byte {
+func dataOf(recs []storedRec) [][]byte {
 	raw := make([][]byte, len(recs))
 	for i, r := range recs {
 		raw[i] = r.data
@@ -115,7 +191,7 @@ func dataOf(recs []storedMsg) [][]byte {
 
 // rememberStored remembers records read from the stream by their source
 // position (headers Escai-Source-Stream and Escai-Source-Sequence).
-func (s *Sealer) rememberStored(ps *partitionState, recs []storedMsg) error {
+func (s *Sealer) rememberStored(ps *partitionState, recs []storedRec) error {
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
 	for _, r := range recs {
@@ -127,13 +203,7 @@ func (s *Sealer) rememberStored(ps *partitionState, recs []storedMsg) error {
 		if src == "" || seq == "" || r.header.Get(HeaderEventID) != rec.EventID {
 			continue // not a record of this writer's format: nothing to match
 		}
-		h := cloneHeader(r.header)
-		h.Del(nats.MsgIdHdr)
-		h.Del(jetstream.ExpectedLastSubjSeqHeader)
-		for _, k := range []string{"Nats-Batch-Id", "Nats-Batch-Sequence", "Nats-Batch-Commit"} {
-			h.Del(k)
-		}
-		ps.remember(src+"\x00"+seq, storedRecord{data: r.data, header: h, seq: r.seq}, s.window)
+		ps.remember(src+"\x00"+seq, storedRecord{data: r.data, header: r.header, seq: r.seq}, s.window)
 	}
 	return nil
 }
@@ -168,7 +238,7 @@ func (s *Sealer) restoreFromCheckpoint(ctx context.Context, ps *partitionState, 
 		s.log.Warn("audit partition's newest checkpoint not usable; replaying from pseq 0", zap.Int("partition", part), zap.Error(err))
 		return false, nil
 	}
-	head, err := audit.DecodeRecord(last.Data)
+	head, err := lastRecordOf(last.Data)
 	if err != nil {
 		return false, fmt.Errorf("auditwriter: partition %d: last record: %w", part, err)
 	}
@@ -184,7 +254,11 @@ func (s *Sealer) restoreFromCheckpoint(ctx context.Context, ps *partitionState, 
 	if err != nil {
 		return false, fmt.Errorf("auditwriter: partition %d: %w", part, err)
 	}
-	recs, err := readRange(ctx, s.js, events.AuditSubject(part), from-1, last.Sequence)
+	msgs, err := readRange(ctx, s.js, events.AuditSubject(part), from-1, last.Sequence)
+	if err != nil {
+		return false, fmt.Errorf("auditwriter: restore partition %d: %w", part, err)
+	}
+	recs, err := recordsOf(msgs)
 	if err != nil {
 		return false, fmt.Errorf("auditwriter: restore partition %d: %w", part, err)
 	}
@@ -216,11 +290,12 @@ func (s *Sealer) restoreFromCheckpoint(ctx context.Context, ps *partitionState, 
 	return true, nil
 }
 
-// seekPSeq returns the smallest stream sequence x such that the first
-// record of subject at or after x has pseq ≥ target: reading from x gives
-// the records from pseq target on. hi is such a sequence (a record of
-// pseq ≥ target). pseq grows with the stream sequence within a subject, so
-// the predicate is false, then true: a binary search, one read per probe.
+// seekPSeq returns the smallest stream sequence x such that the last
+// record of the first message of subject at or after x has pseq ≥ target:
+// reading from x gives the records from pseq target on (that message
+// holds target: pseqs are contiguous). hi is such a sequence. pseq grows
+// with the stream sequence within a subject, so the predicate is false,
+// then true: a binary search, one read per probe.
 func seekPSeq(ctx context.Context, stream jetstream.Stream, subject string, target, hi uint64) (uint64, error) {
 	info, err := stream.Info(ctx)
 	if err != nil {
@@ -233,7 +308,7 @@ func seekPSeq(ctx context.Context, stream jetstream.Stream, subject string, targ
 		if err != nil {
 			return 0, fmt.Errorf("seek pseq %d: %w", target, err)
 		}
-		rec, err := audit.DecodeRecord(m.Data)
+		rec, err := lastRecordOf(m.Data)
 		if err != nil {
 			return 0, fmt.Errorf("seek pseq %d: stream seq %d: %w", target, m.Sequence, err)
 		}

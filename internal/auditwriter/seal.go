@@ -120,9 +120,11 @@ type SealingOptions struct {
 // with a future (stage.Output.Future) that the stage runtime awaits before
 // it indexes and acks. One committer goroutine takes everything queued (a
 // round, up to MaxRound inputs), seals each partition's share with that
-// partition's audit.Appender, and publishes the records asynchronously,
-// in order, each with Nats-Expected-Last-Sequence set to the stream
-// sequence the record before it gets. While the Sealer is the only
+// partition's audit.Appender, and publishes it as one bundle (a run of
+// consecutive records of the partition in one message; see
+// audit.AppendBundle) asynchronously, bundles in order, each with
+// Nats-Expected-Last-Sequence set to the stream sequence the bundle
+// before it gets. While the Sealer is the only
 // publisher to ESCAI_AUDIT those sequences are known in advance, so the
 // whole round is in flight at once and the broker still checks every
 // record: a record that would land anywhere but right after the one
@@ -243,6 +245,7 @@ type pendingRecord struct {
 	header   nats.Header
 	waiters  []*recordFuture
 	deadline time.Time
+	eventMs  int64 // the event's time, Unix milliseconds
 	attempts int   // rounds that failed with this input
 	lastErr  error // why the last one failed
 }
@@ -444,10 +447,10 @@ func (s *Sealer) seal(_ context.Context, in *stage.Message, ev *events.Envelope,
 		return storedOutput(part, st, true), nil
 	}
 	f := newRecordFuture()
-	// The runtime's Output shares h with the committer, which writes the
-	// fence header into it while publishing. The runtime reads it only once
-	// f resolves, and the committer is done with h by then: the channel
-	// hand-over orders the two.
+	// The runtime's Output shares h with the committer, which adds the
+	// bundle slot to it once the record is stored (the record's header,
+	// the one f resolves with). The runtime reads it only once f resolves:
+	// the channel hand-over orders the two.
 	outHeader := h
 	s.mu.Lock()
 	if s.closed {
@@ -457,7 +460,7 @@ func (s *Sealer) seal(_ context.Context, in *stage.Message, ev *events.Envelope,
 	if p := s.queued[pos]; p != nil {
 		p.waiters = append(p.waiters, f) // redelivered while still queued
 	} else {
-		p = &pendingRecord{in: input, part: part, pos: pos, header: h, waiters: []*recordFuture{f}, deadline: time.Now().Add(s.opts.LeaseWait + DefaultRestoreTimeout)}
+		p = &pendingRecord{in: input, part: part, pos: pos, header: h, eventMs: ev.Time.UnixMilli(), waiters: []*recordFuture{f}, deadline: time.Now().Add(s.opts.LeaseWait + DefaultRestoreTimeout)}
 		s.queue = append(s.queue, p)
 		s.queued[pos] = p
 	}
@@ -578,8 +581,11 @@ func (s *Sealer) shutdown() {
 // round is one set of inputs sealed and published together.
 type round struct {
 	pending []*pendingRecord
-	msgs    []*fencedMsg // every record, partition by partition, then the checkpoints
-	rec     []int        // pending[i]'s record is msgs[rec[i]]
+	msgs    []*fencedMsg       // every record, partition by partition, then the checkpoints
+	rec     []int              // pending[i]'s record is in the bundle msgs[rec[i]] ...
+	slot    []int              // ... at entry slot[i]
+	recs    [][]byte           // ... and its wire bytes are recs[i]
+	last    map[int]*fencedMsg // each partition's last bundle
 	marks   map[int]audit.Mark
 	order   []int // partitions of the round, in publish order
 	err     error // the first publish error
@@ -671,7 +677,11 @@ func (s *Sealer) sealRound(pending []*pendingRecord) (*round, error) {
 		}
 		byPart[p.part] = append(byPart[p.part], i)
 	}
-	r.msgs = make([]*fencedMsg, 0, len(pending)+len(r.order))
+	r.msgs = make([]*fencedMsg, 0, 2*len(r.order))
+	r.slot = make([]int, len(pending))
+	r.recs = make([][]byte, len(pending))
+	r.last = map[int]*fencedMsg{}
+	limit := s.bundleBytes()
 	for _, part := range r.order {
 		ps := s.partition(part)
 		idx := byPart[part]
@@ -686,14 +696,39 @@ func (s *Sealer) sealRound(pending []*pendingRecord) (*round, error) {
 			s.rewind(r)
 			return nil, err
 		}
+		// The partition's records go out as bundles (audit.AppendBundle):
+		// the broker's cost is per message, so one message per run of
+		// records is what lets one writer keep up.
 		subject := events.AuditSubject(part)
+		var entries []audit.BundleEntry
+		size := 0
+		flush := func() error {
+			data, err := audit.AppendBundle(nil, entries)
+			if err != nil {
+				return err
+			}
+			m := &fencedMsg{msg: &nats.Msg{Subject: subject, Data: data, Header: make(nats.Header, 2)}}
+			r.msgs = append(r.msgs, m)
+			r.last[part] = m
+			entries, size = entries[:0], 0
+			return nil
+		}
 		for j, i := range idx {
-			// No Nats-Msg-Id: the fence already refuses a record
-			// published twice, and a per-record id would only fill the
-			// broker's duplicate window (one entry per record).
-			h := pending[i].header // the committer's own; the runtime's Output has a copy
-			r.rec[i] = len(r.msgs)
-			r.msgs = append(r.msgs, &fencedMsg{msg: &nats.Msg{Subject: subject, Data: recs[j].Bytes(), Header: h}})
+			b := recs[j].Bytes()
+			if len(entries) > 0 && (size+len(b) > limit || len(entries) == audit.MaxBundleRecords) {
+				if err := flush(); err != nil {
+					s.rewind(r)
+					return nil, err
+				}
+			}
+			p := pending[i]
+			r.rec[i], r.slot[i], r.recs[i] = len(r.msgs), len(entries), b
+			entries = append(entries, audit.BundleEntry{Record: b, EventTime: p.eventMs, Source: p.in.Source, SourceSeq: p.in.SourceSeq})
+			size += len(b) + 64
+		}
+		if err := flush(); err != nil {
+			s.rewind(r)
+			return nil, err
 		}
 	}
 	for _, part := range r.order {
@@ -702,14 +737,25 @@ func (s *Sealer) sealRound(pending []*pendingRecord) (*round, error) {
 			continue
 		}
 		if m, err := s.checkpointMsg(ps, 0); err == nil {
-			idx := byPart[part]
-			m.after = r.msgs[r.rec[idx[len(idx)-1]]]
+			m.after = r.last[part]
 			r.msgs = append(r.msgs, m)
 		} else {
 			s.log.Warn("audit checkpoint not signed", zap.Int("partition", part), zap.Error(err))
 		}
 	}
 	return r, nil
+}
+
+// maxBundleBytes bounds one bundle's records (a partition's share of a
+// round is split above it); half the broker's max_payload bounds it too.
+const maxBundleBytes = 256 << 10
+
+func (s *Sealer) bundleBytes() int {
+	limit := maxBundleBytes
+	if mp := s.js.Conn().MaxPayload(); mp > 0 && int(mp/2) < limit {
+		limit = int(mp / 2)
+	}
+	return limit
 }
 
 // publish sends the round's messages in order, each expecting the stream's
@@ -808,9 +854,6 @@ func (s *Sealer) recover(err error, rounds ...*round) {
 	for _, p := range pending {
 		p.attempts++
 		p.lastErr = err
-		// The failed round's message may still be held by the client
-		// library (a future without an answer): seal the retry on a copy.
-		p.header = cloneHeader(p.header)
 	}
 	s.mu.Lock()
 	s.queue = append(pending, s.queue...)
@@ -837,11 +880,11 @@ func (s *Sealer) stored(r *round) {
 	recs := make([]storedRecord, len(r.pending))
 	for i, p := range r.pending {
 		m := r.msgs[r.rec[i]]
-		// Every PubAck is back: the library is done with the message,
-		// and its header becomes the stored record's (read-only from now).
-		h := m.msg.Header
-		h.Del(jetstream.ExpectedLastSeqHeader)
-		recs[i] = storedRecord{data: m.msg.Data, header: h, seq: m.want}
+		// The input's header becomes the stored record's (read-only from
+		// now); the slot says where in its bundle the record is.
+		h := p.header
+		h[HeaderBundleSlot] = []string{strconv.Itoa(r.slot[i])}
+		recs[i] = storedRecord{data: r.recs[i], header: h, seq: m.want}
 		ps := s.partition(p.part)
 		ps.mu.Lock()
 		ps.remember(p.pos, recs[i], s.window)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,12 +88,11 @@ func TestSealedRecordsVerify(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			info, err := stream.Info(ctx)
-			if err != nil {
+			if _, err := stream.Info(ctx); err != nil {
 				t.Fatal(err)
 			}
-			if info.State.Msgs != n {
-				t.Fatalf("ESCAI_AUDIT holds %d records, want %d", info.State.Msgs, n)
+			if got := countRecords(t, js, sealPartitions); got != n {
+				t.Fatalf("ESCAI_AUDIT holds %d records, want %d", got, n)
 			}
 
 			verifyAudit(t, js, sealer.Keys(), sealer.KeyRing(), "escai", sealPartitions, encrypt, want)
@@ -212,22 +212,33 @@ func TestWriterSealing(t *testing.T) {
 	verifyAudit(t, js, keys, ring, "audit.test", sealPartitions, true, want)
 }
 
+// countRecords counts the records (not the messages) of ESCAI_AUDIT.
+func countRecords(t *testing.T, js jetstream.JetStream, partitions int) int {
+	t.Helper()
+	n, err := auditwriter.CountRecords(context.Background(), js, partitions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return int(n)
+}
+
 type storedRecord struct {
 	data []byte
 	seq  uint64
 	pseq string
 }
 
-// readPartition reads escai.audit.<part> in stream order.
+// readPartition reads the records of escai.audit.<part> in order, each
+// with the stream sequence of the bundle holding it.
 func readPartition(t *testing.T, js jetstream.JetStream, part int) []storedRecord {
 	t.Helper()
 	var out []storedRecord
-	err := auditwriter.ReplaySubject(context.Background(), js, events.AuditSubject(part), func(m jetstream.Msg, seq uint64) bool {
-		rec, err := audit.DecodeRecord(m.Data())
+	err := auditwriter.ReplayRecords(context.Background(), js, part, func(data []byte, seq uint64) bool {
+		rec, err := audit.DecodeRecord(data)
 		if err != nil {
 			t.Fatalf("stream seq %d: %v", seq, err)
 		}
-		out = append(out, storedRecord{data: bytes.Clone(m.Data()), seq: seq, pseq: strconv.FormatUint(rec.PSeq, 10)})
+		out = append(out, storedRecord{data: bytes.Clone(data), seq: seq, pseq: strconv.FormatUint(rec.PSeq, 10)})
 		return true
 	}, nil)
 	if err != nil {
@@ -296,16 +307,8 @@ func TestSealedRedeliveryIsIdentical(t *testing.T) {
 	}
 
 	// The Sealer stored both records, in order; nothing else.
-	stream, err := js.Stream(ctx, events.StreamAudit)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := stream.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if info.State.Msgs != 2 {
-		t.Fatalf("ESCAI_AUDIT holds %d, want 2", info.State.Msgs)
+	if got := countRecords(t, js, 1); got != 2 {
+		t.Fatalf("ESCAI_AUDIT holds %d records, want 2", got)
 	}
 	recs := readPartition(t, js, 0)
 	if !bytes.Equal(recs[0].data, first.Data) || !bytes.Equal(recs[1].data, next.Data) || recs[0].seq != firstAck.Sequence {
@@ -332,8 +335,8 @@ func TestSealedRedeliveryIsIdentical(t *testing.T) {
 	if !bytes.Equal(old.Data, first.Data) || oldAck.Sequence != firstAck.Sequence || !oldAck.Duplicate || old.Header.Get(auditwriter.HeaderEventID) != "c-00000" {
 		t.Fatalf("redelivery after restart: seq %d dup %v, want the stored record at %d", oldAck.Sequence, oldAck.Duplicate, firstAck.Sequence)
 	}
-	if info, _ := stream.Info(ctx); info.State.Msgs != 3 {
-		t.Fatalf("ESCAI_AUDIT holds %d, want 3", info.State.Msgs)
+	if got := countRecords(t, js, 1); got != 3 {
+		t.Fatalf("ESCAI_AUDIT holds %d records, want 3", got)
 	}
 }
 
@@ -417,20 +420,8 @@ func TestSealerRestart(t *testing.T) {
 	if got := rdb.HLen(ctx, auditwriter.EventIndexKey("acme")).Val(); got != 2*n {
 		t.Fatalf("event index holds %d, want %d", got, 2*n)
 	}
-	stream, err := js.Stream(ctx, events.StreamAudit)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// Records only: escai.audit.<p> (checkpoints are escai.audit.checkpoint.<p>).
-	info, err := stream.Info(ctx, jetstream.WithSubjectFilter("escai.audit.*"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var records uint64
-	for _, c := range info.State.Subjects {
-		records += c
-	}
-	if records != 2*n {
+	if records := countRecords(t, js, sealPartitions); records != 2*n {
 		t.Fatalf("ESCAI_AUDIT holds %d records, want %d", records, 2*n)
 	}
 	if !bytes.Equal(a.Keys().Integrity, b.Keys().Integrity) {
@@ -460,4 +451,56 @@ func drain(t *testing.T, d interface{ Drain(context.Context) error }) {
 	if err := d.Drain(ctx); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestLargeRoundSplitsIntoBundles: a partition's share of a round that is
+// larger than one bundle may be goes out as several bundles, each well
+// under the broker's max_payload, and the chain still verifies.
+func TestLargeRoundSplitsIntoBundles(t *testing.T) {
+	const n = 24
+	ctx := context.Background()
+	js := sealEnv(t)
+	rdb := redistest.Start(t).Client(t)
+	pad := strings.Repeat("x", 48<<10)
+	for i := range n {
+		subj, data := cleanEvent(i)
+		data = bytes.Replace(data, []byte(`"n":`), []byte(`"pad":"`+pad+`","n":`), 1)
+		if _, err := js.Publish(ctx, subj, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w, err := auditwriter.Start(ctx, js, rdb, auditwriter.Options{
+		Partitions: 1, Limits: events.DefaultLimits(), Batch: n, Workers: 1,
+		Sealing: &auditwriter.SealingOptions{Master: testMaster(), WriterID: "w-1"},
+	}, zap.NewNop(), stage.NewMetrics(prometheus.NewRegistry()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitIndexed(t, rdb, "acme", n, 60*time.Second)
+	drain(t, w)
+	msgs := readSubject(t, js, events.AuditSubject(0))
+	// 24 records of ~48 KiB: at least 5 bundles of at most 256 KiB.
+	if len(msgs) < 5 {
+		t.Fatalf("%d records of 48 KiB in %d messages", n, len(msgs))
+	}
+	total := 0
+	for _, m := range msgs {
+		if len(m.data) > 300<<10 {
+			t.Fatalf("stream seq %d: bundle of %d bytes", m.seq, len(m.data))
+		}
+		entries, err := audit.SplitBundle(m.data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += len(entries)
+	}
+	if total != n || countRecords(t, js, 1) != n {
+		t.Fatalf("%d records in the bundles, want %d", total, n)
+	}
+	want := map[string][]byte{}
+	for i := range n {
+		_, data := cleanEvent(i)
+		want[fmt.Sprintf("c-%05d", i)] = bytes.Replace(data, []byte(`"n":`), []byte(`"pad":"`+pad+`","n":`), 1)
+	}
+	verifyAudit(t, js, w.Sealer().Keys(), w.Sealer().KeyRing(), "escai", 1, false, want)
 }

@@ -23,6 +23,7 @@ import (
 
 	"github.com/escai-framework/escai/internal/auditwriter"
 	"github.com/escai-framework/escai/pkg/events"
+	"github.com/escai-framework/escai/pkg/security/audit"
 )
 
 // Options shape one run.
@@ -144,9 +145,6 @@ func Run(ctx context.Context, nc *nats.Conn, rdb *redis.Client, o Options, progr
 	cons, err := js.OrderedConsumer(ctx, events.StreamAudit, jetstream.OrderedConsumerConfig{
 		FilterSubjects: []string{"escai.audit.>"},
 		DeliverPolicy:  jetstream.DeliverNewPolicy,
-		// The headers carry tenant and event id; the payload would only
-		// load the broker with a second copy of every record.
-		HeadersOnly: true,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bench: follow %s: %w", events.StreamAudit, err)
@@ -316,12 +314,32 @@ func (r *run) complete(js jetstream.JetStream) error {
 	}
 }
 
+// onAudit sees every message stored on escai.audit.<p>: a bundle of
+// sealed records (tenant and event id in each record's cleartext header),
+// or a raw record stored alone (in its headers).
 func (r *run) onAudit(m jetstream.Msg) {
-	h := m.Headers()
-	if h.Get(auditwriter.HeaderTenant) != r.o.Tenant {
+	if !audit.IsBundle(m.Data()) {
+		h := m.Headers()
+		r.audit(h.Get(auditwriter.HeaderTenant), h.Get(auditwriter.HeaderEventID))
 		return
 	}
-	id, ok := strings.CutPrefix(h.Get(auditwriter.HeaderEventID), r.runID+"-")
+	recs, err := audit.RecordsOf(m.Data())
+	if err != nil {
+		return
+	}
+	for _, b := range recs {
+		if rec, err := audit.DecodeRecord(b); err == nil {
+			r.audit(rec.Tenant, rec.EventID)
+		}
+	}
+}
+
+// audit records the latency of one of this run's events.
+func (r *run) audit(tenant, eventID string) {
+	if tenant != r.o.Tenant {
+		return
+	}
+	id, ok := strings.CutPrefix(eventID, r.runID+"-")
 	if !ok {
 		return
 	}

@@ -19,7 +19,6 @@ import (
 	"github.com/escai-framework/escai/internal/auditwriter"
 	"github.com/escai-framework/escai/internal/pipeline"
 	"github.com/escai-framework/escai/internal/redisx"
-	"github.com/escai-framework/escai/pkg/events"
 	"github.com/escai-framework/escai/pkg/security/audit"
 	"github.com/escai-framework/escai/pkg/security/config"
 )
@@ -240,9 +239,9 @@ func verifyPartition(ctx context.Context, js jetstream.JetStream, cfg audit.Veri
 		return nil, nil, fmt.Errorf("partition %d: checkpoints: %w", p, err)
 	}
 	if bad == nil && v.Finding() == nil {
-		err = auditwriter.ReplaySubject(ctx, js, events.AuditSubject(p), func(m jetstream.Msg, seq uint64) bool {
-			if v.Feed(m.Data(), seq) == nil && onRecord != nil {
-				onRecord(m.Data())
+		err = auditwriter.ReplayRecords(ctx, js, p, func(rec []byte, seq uint64) bool {
+			if v.Feed(rec, seq) == nil && onRecord != nil {
+				onRecord(rec)
 			}
 			return true
 		}, func(seen uint64) {

@@ -31,11 +31,15 @@ import (
 
 const tamperSecret = "5a1e2d3c4b5a69788796a5b4c3d2e1f00112233445566778899aabbccddeeff7"
 
-// storedAuditMsg is one message of ESCAI_AUDIT as the tamper tests copy it.
+// storedAuditMsg is one checkpoint message or one record of ESCAI_AUDIT
+// as the tamper tests copy it: bundles are taken apart into their records
+// (data is the record, entry the rest of its bundle entry) and copyTrail
+// bundles them again.
 type storedAuditMsg struct {
 	subject string
 	data    []byte
 	header  nats.Header
+	entry   audit.BundleEntry
 	part    int    // partition of a record or checkpoint
 	pseq    uint64 // pseq of a record
 	ckpt    bool
@@ -167,14 +171,23 @@ func sealTrail(t *testing.T) *trail {
 		sm.part, _ = strconv.Atoi(m.Subject()[strings.LastIndexByte(m.Subject(), '.')+1:])
 		if strings.HasPrefix(sm.subject, "escai.audit.checkpoint.") {
 			sm.ckpt = true
-		} else {
-			rec, err := audit.DecodeRecord(sm.data)
+			msgs = append(msgs, sm)
+			continue
+		}
+		entries, err := audit.SplitBundle(sm.data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			rec, err := audit.DecodeRecord(e.Record)
 			if err != nil {
 				t.Fatal(err)
 			}
-			sm.pseq = rec.PSeq
+			r := sm
+			r.data, r.entry, r.pseq = bytes.Clone(e.Record), e, rec.PSeq
+			r.entry.Record = nil
+			msgs = append(msgs, r)
 		}
-		msgs = append(msgs, sm)
 	}
 	keys = map[string][]byte{}
 	kv, err := js.KeyValue(ctx, auditwriter.KeyBucket)
@@ -197,20 +210,45 @@ func sealTrail(t *testing.T) *trail {
 
 // copyTrail stores msgs and keys on a fresh server, as an attacker with
 // write access to the storage would leave them, and returns its URL and
-// the stream sequence each message got.
+// the stream sequence of the message holding each of msgs.
 func copyTrail(t *testing.T, msgs []storedAuditMsg, keys map[string][]byte) (string, []uint64) {
 	t.Helper()
 	ctx := context.Background()
 	srv := brokertest.StartNode(t)
 	js := brokertest.JetStream(t, brokertest.Connect(t, srv))
 	brokertest.Apply(t, js)
+	// Records go back in bundles of up to three consecutive records of a
+	// subject, so a tampered record sits first, inside or last in one.
 	seqs := make([]uint64, len(msgs))
-	for i, m := range msgs {
-		ack, err := js.PublishMsg(ctx, &nats.Msg{Subject: m.subject, Data: m.data, Header: m.header})
+	for i := 0; i < len(msgs); {
+		m := msgs[i]
+		if m.ckpt {
+			ack, err := js.PublishMsg(ctx, &nats.Msg{Subject: m.subject, Data: m.data, Header: m.header})
+			if err != nil {
+				t.Fatal(err)
+			}
+			seqs[i] = ack.Sequence
+			i++
+			continue
+		}
+		var entries []audit.BundleEntry
+		j := i
+		for ; j < len(msgs) && j < i+3 && !msgs[j].ckpt && msgs[j].subject == m.subject; j++ {
+			e := msgs[j].entry
+			e.Record = msgs[j].data
+			entries = append(entries, e)
+		}
+		data, err := audit.AppendBundle(nil, entries)
 		if err != nil {
 			t.Fatal(err)
 		}
-		seqs[i] = ack.Sequence
+		ack, err := js.PublishMsg(ctx, &nats.Msg{Subject: m.subject, Data: data})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for ; i < j; i++ {
+			seqs[i] = ack.Sequence
+		}
 	}
 	kv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: auditwriter.KeyBucket})
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -43,6 +44,7 @@ it loads a running pipeline at ESCAI_NATS_URL / ESCAI_REDIS_URL.`,
 		o        bench.Options
 		embedded bool
 		asJSON   bool
+		cpuProf  string
 	)
 	f := cmd.Flags()
 	f.IntVar(&o.Events, "events", 0, "events to publish (0 = publish for --duration)")
@@ -53,6 +55,7 @@ it loads a running pipeline at ESCAI_NATS_URL / ESCAI_REDIS_URL.`,
 	f.IntVar(&o.Agents, "agents", 16, "agents to spread events over")
 	f.BoolVar(&embedded, "embedded", true, "run against an embedded pipeline in a temporary directory")
 	f.BoolVar(&asJSON, "json", false, "print the result as JSON")
+	f.StringVar(&cpuProf, "cpuprofile", "", "write a CPU profile of the whole run (embedded pipeline included) to this file")
 	cf := newConfigFlags(f)
 	cf.common()
 	cf.stage()
@@ -119,6 +122,17 @@ it loads a running pipeline at ESCAI_NATS_URL / ESCAI_REDIS_URL.`,
 
 		if err := provisionBenchTenant(ctx, p, nc, o.Tenant); err != nil {
 			return err
+		}
+		if cpuProf != "" {
+			pf, err := os.OpenFile(cpuProf, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+			if err != nil {
+				return err
+			}
+			defer pf.Close()
+			if err := pprof.StartCPUProfile(pf); err != nil {
+				return err
+			}
+			defer pprof.StopCPUProfile()
 		}
 		progress := progressPrinter(cmd.ErrOrStderr())
 		res, err := bench.Run(ctx, nc, rdb, o, progress)

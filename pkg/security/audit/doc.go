@@ -3,9 +3,10 @@
 // leaves, body encryption and data keys, signed checkpoints, inclusion and
 // consistency proofs, and verification by replay. It is pure: bytes and
 // keys in, records, checkpoints and findings out. The audit-writer stage
-// publishes what it produces (records on escai.audit.<p>, checkpoint
-// entries on the partition's checkpoint subject) and `escai audit verify`
-// feeds what the stream holds back into a Verifier.
+// publishes what it produces (records on escai.audit.<p>, in bundles of
+// consecutive records, see AppendBundle; checkpoint entries on the
+// partition's checkpoint subject) and `escai audit verify` feeds every
+// record the stream holds back into a Verifier.
 //
 // Why both a chain and a tree: the chain (each record holds the hash of
 // the one before) pinpoints the first modified, removed or reordered
