@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"fmt"
 	"strings"
 	"testing"
@@ -18,8 +17,8 @@ import (
 
 // BenchmarkAuditVerify measures `escai audit verify` end to end (replay from
 // a real broker over TCP, leaf hashes, links, MACs, no decryption): b.N
-// sealed records of 1 KiB events in one partition, encrypted as the writer
-// stores them.
+// sealed records of 1 KiB events in one partition, encrypted and bundled
+// as the writer stores them.
 //
 //	go test -run '^$' -bench BenchmarkAuditVerify -benchtime 200000x ./internal/cli
 func BenchmarkAuditVerify(b *testing.B) {
@@ -63,10 +62,22 @@ func BenchmarkAuditVerify(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		for _, r := range recs {
-			if _, err := js.PublishAsync(events.AuditSubject(0), bytes.Clone(r.Bytes())); err != nil {
+		// Bundles of 32 records: what one writer stores at 16 partitions
+		// (BenchmarkWriter reports ~420 records per round).
+		for len(recs) > 0 {
+			k := min(32, len(recs))
+			entries := make([]audit.BundleEntry, k)
+			for i, r := range recs[:k] {
+				entries[i] = audit.BundleEntry{Record: r.Bytes(), Source: "ESCAI_CLEAN_acme", SourceSeq: uint64(i + 1)}
+			}
+			data, err := audit.AppendBundle(nil, entries)
+			if err != nil {
 				b.Fatal(err)
 			}
+			if _, err := js.PublishAsync(events.AuditSubject(0), data); err != nil {
+				b.Fatal(err)
+			}
+			recs = recs[k:]
 		}
 	}
 	select {
