@@ -31,7 +31,7 @@ build:
 ## bench: Go benchmarks, then escai bench (1 KiB events, embedded pipeline)
 bench: deps build
 	$(GO) test -run '^$$' -bench . -benchmem ./pkg/... ./internal/stage/ ./internal/pipeline/
-	$(GO) test -run '^$$' -bench BenchmarkWriter -benchtime 50000x ./internal/auditwriter/
+	$(GO) test -run '^$$' -bench BenchmarkWriter -benchtime 100000x -count 3 ./internal/auditwriter/
 	$(GO) test -run '^$$' -bench BenchmarkAuditVerify -benchtime 200000x ./internal/cli/
 	$(BIN)/escai bench --events 50000 --size 1024
 

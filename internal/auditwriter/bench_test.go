@@ -30,7 +30,10 @@ import (
 // AES-GCM), stores (atomic fenced batches) and indexes them; the clock
 // runs from its start until the index holds all of them.
 //
-//	go test -run '^$' -bench BenchmarkWriter -benchtime 50000x ./internal/auditwriter
+//	go test -run '^$' -bench BenchmarkWriter -benchtime 100000x -count 6 ./internal/auditwriter
+//
+// Single runs vary by ±15 % on a 2-core machine (the broker, Redis and the
+// writer share it): compare medians (benchstat), on an idle machine.
 func BenchmarkWriter(b *testing.B) {
 	for _, encrypt := range []bool{true, false} {
 		b.Run(fmt.Sprintf("encrypt=%v", encrypt), func(b *testing.B) {
