@@ -68,20 +68,27 @@ func ReplaySubject(ctx context.Context, js jetstream.JetStream, subject string, 
 // record of escai.audit.<p> in pseq order, each with the stream sequence
 // of the message holding it (a bundle holds a run of them; see
 // audit.AppendBundle). A message whose bundle framing is damaged is handed
-// over whole, once, for the Verifier to report.
-func ReplayRecords(ctx context.Context, js jetstream.JetStream, part int, fn func(record []byte, streamSeq uint64) bool, progress func(seen uint64)) error {
+// over whole, once, for the Verifier to report. progress, when set, gets
+// the records seen so far after every batch of messages.
+func ReplayRecords(ctx context.Context, js jetstream.JetStream, part int, fn func(record []byte, streamSeq uint64) bool, progress func(records uint64)) error {
+	var records uint64
+	var counted func(uint64)
+	if progress != nil {
+		counted = func(uint64) { progress(records) }
+	}
 	return ReplaySubject(ctx, js, events.AuditSubject(part), func(m jetstream.Msg, seq uint64) bool {
 		recs, err := audit.RecordsOf(m.Data())
 		if err != nil {
 			recs = [][]byte{m.Data()}
 		}
 		for _, rec := range recs {
+			records++
 			if !fn(rec, seq) {
 				return false
 			}
 		}
 		return true
-	}, progress)
+	}, counted)
 }
 
 // CountRecords returns how many records ESCAI_AUDIT holds on the records

@@ -586,6 +586,7 @@ type round struct {
 	slot    []int              // ... at entry slot[i]
 	recs    [][]byte           // ... and its wire bytes are recs[i]
 	last    map[int]*fencedMsg // each partition's last bundle
+	ckpts   int                // checkpoints at the end of msgs
 	marks   map[int]audit.Mark
 	order   []int // partitions of the round, in publish order
 	err     error // the first publish error
@@ -701,7 +702,7 @@ func (s *Sealer) sealRound(pending []*pendingRecord) (*round, error) {
 		// records is what lets one writer keep up.
 		subject := events.AuditSubject(part)
 		var entries []audit.BundleEntry
-		size := 0
+		size := audit.BundleOverhead
 		flush := func() error {
 			data, err := audit.AppendBundle(nil, entries)
 			if err != nil {
@@ -710,21 +711,22 @@ func (s *Sealer) sealRound(pending []*pendingRecord) (*round, error) {
 			m := &fencedMsg{msg: &nats.Msg{Subject: subject, Data: data, Header: make(nats.Header, 2)}}
 			r.msgs = append(r.msgs, m)
 			r.last[part] = m
-			entries, size = entries[:0], 0
+			entries, size = entries[:0], audit.BundleOverhead
 			return nil
 		}
 		for j, i := range idx {
 			b := recs[j].Bytes()
-			if len(entries) > 0 && (size+len(b) > limit || len(entries) == audit.MaxBundleRecords) {
+			p := pending[i]
+			grow := audit.BundleEntrySize(len(b), len(p.in.Source))
+			if len(entries) > 0 && (size+grow > limit || len(entries) == audit.MaxBundleRecords) {
 				if err := flush(); err != nil {
 					s.rewind(r)
 					return nil, err
 				}
 			}
-			p := pending[i]
 			r.rec[i], r.slot[i], r.recs[i] = len(r.msgs), len(entries), b
 			entries = append(entries, audit.BundleEntry{Record: b, EventTime: p.eventMs, Source: p.in.Source, SourceSeq: p.in.SourceSeq})
-			size += len(b) + 64
+			size += grow
 		}
 		if err := flush(); err != nil {
 			s.rewind(r)
@@ -739,6 +741,7 @@ func (s *Sealer) sealRound(pending []*pendingRecord) (*round, error) {
 		if m, err := s.checkpointMsg(ps, 0); err == nil {
 			m.after = r.last[part]
 			r.msgs = append(r.msgs, m)
+			r.ckpts++
 		} else {
 			s.log.Warn("audit checkpoint not signed", zap.Int("partition", part), zap.Error(err))
 		}
@@ -891,7 +894,7 @@ func (s *Sealer) stored(r *round) {
 		ps.mu.Unlock()
 		ps.lastSeq = m.want
 	}
-	if len(r.msgs) > len(r.pending) {
+	if r.ckpts > 0 {
 		now := time.Now()
 		for _, part := range r.order {
 			if ps := s.partition(part); ps.app != nil && ps.app.SinceCheckpoint() == 0 {

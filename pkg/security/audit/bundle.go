@@ -36,6 +36,18 @@ const MaxBundleRecords = 4096
 // maxBundleSource bounds an entry's source name (a stream name).
 const maxBundleSource = 255
 
+// BundleOverhead is the size of a bundle without its entries.
+const BundleOverhead = len(bundleTag) + 4 + 1 + 4 + 8
+
+// minBundleEntry is the smallest entry: empty source, 1-byte record.
+const minBundleEntry = 4 + 8 + 4 + 4 + 8 + 4 + 1
+
+// BundleEntrySize is the size an entry of a record of recordLen bytes read
+// from a source named by sourceLen bytes adds to a bundle.
+func BundleEntrySize(recordLen, sourceLen int) int {
+	return 4 + 8 + 4 + sourceLen + 4 + 8 + 4 + recordLen
+}
+
 // BundleEntry is one record of a bundle and what the writer knew about
 // its input.
 type BundleEntry struct {
@@ -62,12 +74,15 @@ func AppendBundle(dst []byte, entries []BundleEntry) ([]byte, error) {
 	if len(entries) == 0 || len(entries) > MaxBundleRecords {
 		return dst, fmt.Errorf("audit: a bundle holds 1..%d records, got %d", MaxBundleRecords, len(entries))
 	}
-	n := len(bundleTag) + 5 + 12
-	for _, e := range entries {
+	n := BundleOverhead
+	for i, e := range entries {
 		if len(e.Source) > maxBundleSource || !printable(e.Source) {
 			return dst, fmt.Errorf("audit: bundle entry source %q is not printable ASCII of up to %d bytes", e.Source, maxBundleSource)
 		}
-		n += 12 + 4 + len(e.Source) + 12 + 4 + len(e.Record)
+		if len(e.Record) == 0 {
+			return dst, fmt.Errorf("audit: bundle entry %d has no record", i)
+		}
+		n += BundleEntrySize(len(e.Record), len(e.Source))
 	}
 	if cap(dst)-len(dst) < n {
 		dst = append(make([]byte, 0, len(dst)+n), dst...)
@@ -99,9 +114,8 @@ func SplitBundle(b []byte) ([]BundleEntry, error) {
 	if r.err != nil {
 		return nil, r.err
 	}
-	// Each entry takes at least 4 length prefixes and two 8-byte values:
-	// a count the bytes cannot hold is refused before anything is made.
-	if count == 0 || count > MaxBundleRecords || count > uint64(len(b)-r.off)/(4*4+8+8+8) {
+	// A count the bytes cannot hold is refused before anything is made.
+	if count == 0 || count > MaxBundleRecords || count > uint64(len(b)-r.off)/minBundleEntry {
 		return nil, fmt.Errorf("%w: bundle count %d outside 1..%d or beyond its %d bytes", ErrMalformed, count, MaxBundleRecords, len(b))
 	}
 	out := make([]BundleEntry, count)

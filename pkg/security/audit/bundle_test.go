@@ -159,3 +159,28 @@ func FuzzSplitBundle(f *testing.F) {
 		}
 	})
 }
+
+// TestBundleSmallestEntries: what AppendBundle writes, SplitBundle reads,
+// down to the smallest entry (no source, a 1-byte record); an entry
+// without a record is refused when written.
+func TestBundleSmallestEntries(t *testing.T) {
+	entries := []BundleEntry{{Record: []byte{1}}, {Record: []byte{2}}, {Record: []byte{3}, Source: "s"}}
+	b, err := AppendBundle(nil, entries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	size := BundleOverhead
+	for _, e := range entries {
+		size += BundleEntrySize(len(e.Record), len(e.Source))
+	}
+	if len(b) != size {
+		t.Fatalf("bundle of %d bytes, BundleOverhead and BundleEntrySize say %d", len(b), size)
+	}
+	got, err := SplitBundle(b)
+	if err != nil || len(got) != 3 || got[2].Source != "s" || !bytes.Equal(got[1].Record, []byte{2}) {
+		t.Fatalf("SplitBundle = %+v, %v", got, err)
+	}
+	if _, err := AppendBundle(nil, []BundleEntry{{Record: []byte{1}}, {}}); err == nil {
+		t.Fatal("entry without a record written")
+	}
+}
