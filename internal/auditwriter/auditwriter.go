@@ -44,9 +44,9 @@ const (
 	// BlindIndex of kind "actor"), never the identity itself; sealed
 	// records only (see ActorOf).
 	HeaderActor = "Escai-Actor"
-	// HeaderBundleSlot is never stored: a sealed input's future resolves
-	// with its record's header plus its slot in the bundle that holds it
-	// (see RecordRef), for the index.
+	// HeaderBundleSlot is never stored: a sealed input's future (Msg)
+	// shows its record with the headers of a record stored alone plus its
+	// slot in the bundle that holds it (see RecordRef).
 	HeaderBundleSlot = "Escai-Bundle-Slot"
 )
 
@@ -482,11 +482,11 @@ func (p *Processor) Commit(ctx context.Context, batch []stage.Stored) error {
 			return fmt.Errorf("auditwriter: %d PubAcks for one record", len(s.Acks))
 		}
 		seq := s.Acks[0].Sequence
-		h := s.Outputs[0].Header
-		if f, ok := s.Outputs[0].Future.(*recordFuture); ok && f.msg != nil {
-			h = f.msg.Header // the stored record's, with its bundle slot
+		if f, ok := s.Outputs[0].Future.(*recordFuture); ok {
+			idx.add(f.rec.meta, float64(s.In.Stored.UnixMilli())) // sealed, in a bundle
+		} else {
+			idx.add(metaOfHeader(s.Outputs[0].Header, seq), float64(s.In.Stored.UnixMilli()))
 		}
-		idx.add(metaOfHeader(h, seq), float64(s.In.Stored.UnixMilli()))
 		last = max(last, seq)
 	}
 	idx.queue(ctx, pipe)

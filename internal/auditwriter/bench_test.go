@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"runtime/debug"
 	"runtime/pprof"
 	"strings"
 	"testing"
@@ -20,7 +19,6 @@ import (
 	"github.com/escai-framework/escai/internal/broker/brokertest"
 	"github.com/escai-framework/escai/internal/redisx/redistest"
 	"github.com/escai-framework/escai/internal/stage"
-	"github.com/escai-framework/escai/internal/telemetry"
 	"github.com/escai-framework/escai/pkg/events"
 )
 
@@ -44,9 +42,6 @@ func BenchmarkWriter(b *testing.B) {
 
 func benchWriter(b *testing.B, encrypt bool) {
 	ctx := context.Background()
-	// The collector's target the audit-writer service runs with.
-	defer debug.SetGCPercent(debug.SetGCPercent(100))
-	telemetry.TuneGC()
 	// ESCAI_BENCH_NATS_URL runs against a broker in its own process (as
 	// in production), fresh: the embedded one shares this process's CPU
 	// and garbage collector with the writer.

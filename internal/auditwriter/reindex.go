@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/redis/go-redis/v9"
 
@@ -130,6 +131,25 @@ func metaOfHeader(h interface{ Get(string) string }, seq uint64) recordMeta {
 		m.ref.Slot = slot
 	}
 	return m
+}
+
+// header is m as the headers of a record stored alone, plus its slot.
+func (m recordMeta) header() nats.Header {
+	h := make(nats.Header, 8)
+	h[HeaderTenant] = []string{m.tenant}
+	h[HeaderAgent] = []string{m.agent}
+	h[HeaderEventID] = []string{m.eventID}
+	h[HeaderEventType] = []string{m.eventType}
+	if m.eventMs > 0 {
+		h[HeaderEventTime] = []string{strconv.FormatInt(m.eventMs, 10)}
+	}
+	if m.actor != "" {
+		h[HeaderActor] = []string{m.actor}
+	}
+	if m.ref.Slot >= 0 {
+		h[HeaderBundleSlot] = []string{strconv.Itoa(m.ref.Slot)}
+	}
+	return h
 }
 
 // metaOfEntry reads a bundled record: its cleartext header and the

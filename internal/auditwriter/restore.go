@@ -112,26 +112,28 @@ type storedMsg struct {
 	seq    uint64
 }
 
-// storedRec is one record read back: its wire bytes, the stream sequence
-// of the message holding it, and the header Process gave its input
-// (source position and index fields, HeaderBundleSlot for a bundled one).
+// storedRec is one record read back: its wire bytes, what the index keeps
+// of it (meta.ref: where it is stored) and the source position of its
+// input (empty when unknown).
 type storedRec struct {
-	data   []byte
-	header nats.Header
-	seq    uint64
+	data []byte
+	meta recordMeta
+	pos  string
+	seq  uint64
 }
 
 // recordsOf expands messages into their records, in order: a bundle's
-// entries, or a message that is one record by itself.
+// entries, or a message that is one record by itself (its headers say
+// what the index keeps and where the input was read).
 func recordsOf(msgs []storedMsg) ([]storedRec, error) {
 	out := make([]storedRec, 0, len(msgs))
 	for _, m := range msgs {
 		if !audit.IsBundle(m.data) {
-			h := cloneHeader(m.header)
-			h.Del(nats.MsgIdHdr)
-			h.Del(jetstream.ExpectedLastSubjSeqHeader)
-			h.Del(jetstream.ExpectedLastSeqHeader)
-			out = append(out, storedRec{data: m.data, header: h, seq: m.seq})
+			r := storedRec{data: m.data, meta: metaOfHeader(m.header, m.seq), seq: m.seq}
+			if src, seq := m.header.Get(HeaderSourceStream), m.header.Get(HeaderSourceSeq); src != "" && seq != "" {
+				r.pos = src + "\x00" + seq
+			}
+			out = append(out, r)
 			continue
 		}
 		entries, err := audit.SplitBundle(m.data)
@@ -144,30 +146,13 @@ func recordsOf(msgs []storedMsg) ([]storedRec, error) {
 			if err != nil {
 				return nil, fmt.Errorf("stream seq %d, bundle slot %d: %w", m.seq, i, err)
 			}
-			out = append(out, storedRec{data: e.Record, header: bundledHeader(rec, e, i), seq: m.seq})
+			out = append(out, storedRec{
+				data: e.Record, meta: metaOfEntry(rec, e, m.seq, i), seq: m.seq,
+				pos: e.Source + "\x00" + strconv.FormatUint(e.SourceSeq, 10),
+			})
 		}
 	}
 	return out, nil
-}
-
-// bundledHeader is the header a bundled record's input had (recordHeader
-// plus its actor), with its slot.
-func bundledHeader(rec *audit.Record, e *audit.BundleEntry, slot int) nats.Header {
-	h := make(nats.Header, 10)
-	h[HeaderTenant] = []string{rec.Tenant}
-	h[HeaderAgent] = []string{rec.Agent}
-	h[HeaderEventID] = []string{rec.EventID}
-	h[HeaderSourceStream] = []string{e.Source}
-	h[HeaderSourceSeq] = []string{strconv.FormatUint(e.SourceSeq, 10)}
-	if e.EventTime > 0 {
-		h[HeaderEventTime] = []string{strconv.FormatInt(e.EventTime, 10)}
-	}
-	h[HeaderEventType] = []string{rec.EventType}
-	if rec.Actor != "" {
-		h[HeaderActor] = []string{rec.Actor}
-	}
-	h[HeaderBundleSlot] = []string{strconv.Itoa(slot)}
-	return h
 }
 
 // lastRecordOf decodes the last record a stored message holds.
@@ -189,8 +174,8 @@ func dataOf(recs []storedRec) [][]byte {
 	return raw
 }
 
-// rememberStored remembers records read from the stream by their source
-// position (headers Escai-Source-Stream and Escai-Source-Sequence).
+// rememberStored remembers records read from the stream by the source
+// position of their inputs.
 func (s *Sealer) rememberStored(ps *partitionState, recs []storedRec) error {
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
@@ -199,11 +184,10 @@ func (s *Sealer) rememberStored(ps *partitionState, recs []storedRec) error {
 		if err != nil {
 			return fmt.Errorf("auditwriter: partition %d: stream seq %d: %w", ps.part, r.seq, err)
 		}
-		src, seq := r.header.Get(HeaderSourceStream), r.header.Get(HeaderSourceSeq)
-		if src == "" || seq == "" || r.header.Get(HeaderEventID) != rec.EventID {
+		if r.pos == "" || r.meta.eventID != rec.EventID {
 			continue // not a record of this writer's format: nothing to match
 		}
-		ps.remember(src+"\x00"+seq, storedRecord{data: r.data, header: r.header, seq: r.seq}, s.window)
+		ps.remember(r.pos, storedRecord{data: r.data, meta: r.meta, seq: r.seq}, s.window)
 	}
 	return nil
 }

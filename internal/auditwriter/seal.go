@@ -150,7 +150,7 @@ type SealingOptions struct {
 //
 // Redelivery. The last RedeliveryWindow stored records of each partition
 // are remembered by source position (stream and sequence of the clean
-// event, also read back from the headers on restore): a redelivered input
+// event, also read back from the bundles on restore): a redelivered input
 // is answered with its stored record and stream sequence, so it is never
 // published again, whatever the duplicate window.
 //
@@ -232,9 +232,9 @@ type partitionState struct {
 
 // storedRecord is a record the stream holds.
 type storedRecord struct {
-	data   []byte
-	header nats.Header
-	seq    uint64
+	data []byte
+	meta recordMeta // meta.ref: where it is stored
+	seq  uint64     // stream sequence of the bundle holding it
 }
 
 // pendingRecord is an input waiting for the committer.
@@ -242,10 +242,9 @@ type pendingRecord struct {
 	in       audit.Input
 	part     int
 	pos      string
-	header   nats.Header
+	meta     recordMeta // what the index keeps; ref set once stored
 	waiters  []*recordFuture
 	deadline time.Time
-	eventMs  int64 // the event's time, Unix milliseconds
 	attempts int   // rounds that failed with this input
 	lastErr  error // why the last one failed
 }
@@ -433,9 +432,9 @@ func (s *Sealer) seal(_ context.Context, in *stage.Message, ev *events.Envelope,
 		return stage.Output{}, stage.Permanent(CodeAuditInvalidInput, "", err)
 	}
 	pos := in.Stream + "\x00" + strconv.FormatUint(in.Sequence, 10)
-	h := recordHeader(in, ev)
-	if input.Actor != "" {
-		h.Set(HeaderActor, input.Actor)
+	meta := recordMeta{
+		tenant: ev.Tenant, agent: ev.AgentID, eventID: ev.ID, eventType: ev.Type, actor: input.Actor,
+		eventMs: ev.Time.UnixMilli(),
 	}
 
 	s.start()
@@ -446,12 +445,7 @@ func (s *Sealer) seal(_ context.Context, in *stage.Message, ev *events.Envelope,
 	if ok {
 		return storedOutput(part, st, true), nil
 	}
-	f := newRecordFuture()
-	// The runtime's Output shares h with the committer, which adds the
-	// bundle slot to it once the record is stored (the record's header,
-	// the one f resolves with). The runtime reads it only once f resolves:
-	// the channel hand-over orders the two.
-	outHeader := h
+	f := newRecordFuture(part)
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -460,7 +454,7 @@ func (s *Sealer) seal(_ context.Context, in *stage.Message, ev *events.Envelope,
 	if p := s.queued[pos]; p != nil {
 		p.waiters = append(p.waiters, f) // redelivered while still queued
 	} else {
-		p = &pendingRecord{in: input, part: part, pos: pos, header: h, eventMs: ev.Time.UnixMilli(), waiters: []*recordFuture{f}, deadline: time.Now().Add(s.opts.LeaseWait + DefaultRestoreTimeout)}
+		p = &pendingRecord{in: input, part: part, pos: pos, meta: meta, waiters: []*recordFuture{f}, deadline: time.Now().Add(s.opts.LeaseWait + DefaultRestoreTimeout)}
 		s.queue = append(s.queue, p)
 		s.queued[pos] = p
 	}
@@ -469,15 +463,17 @@ func (s *Sealer) seal(_ context.Context, in *stage.Message, ev *events.Envelope,
 	case s.wake <- struct{}{}:
 	default:
 	}
-	return stage.Output{Subject: events.AuditSubject(part), Header: outHeader, Future: f}, nil
+	// No header: the record is published in a bundle by the committer,
+	// and the index reads the future's record (see Processor.Commit).
+	return stage.Output{Subject: events.AuditSubject(part), Future: f}, nil
 }
 
 // storedOutput answers an input whose record is already stored: the runtime
 // indexes it and acks, publishing nothing.
 func storedOutput(part int, st storedRecord, dup bool) stage.Output {
-	f := newRecordFuture()
-	f.resolve(&nats.Msg{Subject: events.AuditSubject(part), Data: st.data, Header: cloneHeader(st.header)}, st.seq, dup)
-	return stage.Output{Subject: events.AuditSubject(part), Data: st.data, Header: cloneHeader(st.header), Future: f}
+	f := newRecordFuture(part)
+	f.resolve(st, dup)
+	return stage.Output{Subject: events.AuditSubject(part), Data: st.data, Future: f}
 }
 
 // remember keeps st for pos, forgetting the oldest entry beyond window.
@@ -495,14 +491,6 @@ func (ps *partitionState) remember(pos string, st storedRecord, window int) {
 		ps.next = (ps.next + 1) % window
 	}
 	ps.seen[pos] = st
-}
-
-func cloneHeader(h nats.Header) nats.Header {
-	c := make(nats.Header, len(h))
-	for k, v := range h {
-		c[k] = append([]string(nil), v...)
-	}
-	return c
 }
 
 // commitLoop is the committer. It keeps up to two rounds in flight: the
@@ -725,7 +713,7 @@ func (s *Sealer) sealRound(pending []*pendingRecord) (*round, error) {
 				}
 			}
 			r.rec[i], r.slot[i], r.recs[i] = len(r.msgs), len(entries), b
-			entries = append(entries, audit.BundleEntry{Record: b, EventTime: p.eventMs, Source: p.in.Source, SourceSeq: p.in.SourceSeq})
+			entries = append(entries, audit.BundleEntry{Record: b, EventTime: p.meta.eventMs, Source: p.in.Source, SourceSeq: p.in.SourceSeq})
 			size += grow
 		}
 		if err := flush(); err != nil {
@@ -883,11 +871,9 @@ func (s *Sealer) stored(r *round) {
 	recs := make([]storedRecord, len(r.pending))
 	for i, p := range r.pending {
 		m := r.msgs[r.rec[i]]
-		// The input's header becomes the stored record's (read-only from
-		// now); the slot says where in its bundle the record is.
-		h := p.header
-		h[HeaderBundleSlot] = []string{strconv.Itoa(r.slot[i])}
-		recs[i] = storedRecord{data: r.recs[i], header: h, seq: m.want}
+		meta := p.meta
+		meta.ref = RecordRef{Seq: m.want, Slot: r.slot[i]}
+		recs[i] = storedRecord{data: r.recs[i], meta: meta, seq: m.want}
 		ps := s.partition(p.part)
 		ps.mu.Lock()
 		ps.remember(p.pos, recs[i], s.window)
@@ -948,8 +934,7 @@ func (s *Sealer) resolve(batch []*pendingRecord, recs []storedRecord, dup bool) 
 		delete(s.queued, p.pos)
 		st := recs[i]
 		for _, f := range p.waiters {
-			// Shared: Msg of a future is read, never written.
-			f.resolve(&nats.Msg{Subject: events.AuditSubject(p.part), Data: st.data, Header: st.header}, st.seq, dup)
+			f.resolve(st, dup)
 		}
 	}
 }
@@ -1064,30 +1049,41 @@ type fencedMsg struct {
 }
 
 // recordFuture is the jetstream.PubAckFuture of a queued input: it resolves
-// with the stream sequence of its record once the batch is stored. Msg is
-// the stored record, valid once Ok delivered.
+// with the stream sequence of the bundle holding its record once the round
+// is stored. rec is the stored record, valid once Ok delivered.
 type recordFuture struct {
-	msg *nats.Msg
-	ok  chan *jetstream.PubAck
-	err chan error
+	part int
+	rec  storedRecord
+	ok   chan *jetstream.PubAck
+	err  chan error
 }
 
 var _ jetstream.PubAckFuture = (*recordFuture)(nil)
 
-func newRecordFuture() *recordFuture {
-	return &recordFuture{ok: make(chan *jetstream.PubAck, 1), err: make(chan error, 1)}
+func newRecordFuture(part int) *recordFuture {
+	return &recordFuture{part: part, ok: make(chan *jetstream.PubAck, 1), err: make(chan error, 1)}
 }
 
-func (f *recordFuture) resolve(m *nats.Msg, seq uint64, dup bool) {
-	f.msg = m
-	f.ok <- &jetstream.PubAck{Stream: events.StreamAudit, Sequence: seq, Duplicate: dup}
+func (f *recordFuture) resolve(st storedRecord, dup bool) {
+	f.rec = st
+	f.ok <- &jetstream.PubAck{Stream: events.StreamAudit, Sequence: st.seq, Duplicate: dup}
 }
 
 func (f *recordFuture) fail(err error) { f.err <- err }
 
 func (f *recordFuture) Ok() <-chan *jetstream.PubAck { return f.ok }
 func (f *recordFuture) Err() <-chan error            { return f.err }
-func (f *recordFuture) Msg() *nats.Msg               { return f.msg }
+
+// Msg returns the stored record with the headers of a record stored alone
+// (the index fields, HeaderBundleSlot for its place in the bundle); nil
+// before Ok delivered. It is built on each call: nothing on the hot path
+// needs it.
+func (f *recordFuture) Msg() *nats.Msg {
+	if f.rec.data == nil {
+		return nil
+	}
+	return &nats.Msg{Subject: events.AuditSubject(f.part), Data: f.rec.data, Header: f.rec.meta.header()}
+}
 
 // Failed delivers why this writer must stop: another writer took the
 // log's lease over and holds it. The service drains and exits; restarted,

@@ -48,7 +48,6 @@ func newProcess(cmd *cobra.Command, name string, cf *configFlags) (*process, err
 		return nil, err
 	}
 	reg := telemetry.NewRegistry(name, Version)
-	telemetry.TuneGC()
 	env, err := pipeline.NewEnv(cfg, log, reg)
 	if err != nil {
 		return nil, err
