@@ -134,8 +134,7 @@ func RunQuery(ctx context.Context, js jetstream.JetStream, rdb *redis.Client, q 
 				return n, fmt.Errorf("audit query: record %s: %w", ref, err)
 			}
 			r := resultOf(raw, ref.Slot, ring)
-			if r == nil || r.Tenant != q.Tenant || (q.Agent != "" && r.Agent != q.Agent) || (q.Type != "" && r.Type != q.Type) ||
-				(q.ActorRef != "" && r.ActorRef != q.ActorRef) {
+			if r == nil || !q.matches(r) {
 				continue
 			}
 			if err := fn(r); err != nil {
@@ -150,6 +149,21 @@ func RunQuery(ctx context.Context, js jetstream.JetStream, rdb *redis.Client, q 
 		}
 	}
 	return n, nil
+}
+
+// matches checks a record read through the index against q: the index is
+// a cache (stale after a rewrite of the stream, or before a reindex), the
+// record decides. A record without a known event time passes the window.
+func (q *Query) matches(r *QueryResult) bool {
+	if r.Tenant != q.Tenant || (q.Agent != "" && r.Agent != q.Agent) || (q.Type != "" && r.Type != q.Type) ||
+		(q.ActorRef != "" && r.ActorRef != q.ActorRef) {
+		return false
+	}
+	if r.EventTime.IsZero() {
+		return true
+	}
+	ms := r.EventTime.UnixMilli()
+	return (q.Since.IsZero() || ms >= q.Since.UnixMilli()) && (q.Until.IsZero() || ms < q.Until.UnixMilli())
 }
 
 // resultOf reads one stored record, the one at slot of a bundle (slot ≥
