@@ -106,6 +106,9 @@ type Options struct {
 	Retention time.Duration
 	// TrimEvery is how often the index is trimmed. Default 1h.
 	TrimEvery time.Duration
+	// IndexCheckEvery is how often the writer checks that Redis still
+	// holds the index (IndexEpochKey) and rebuilds it when not. Default 5s.
+	IndexCheckEvery time.Duration
 	// FollowKeys loads every later change of the AUDIT_KEYS bucket into
 	// Sealing.Keys: a tenant shredded by `escai audit shred` loses its
 	// keys in the running writer too, and keys created by another writer
@@ -122,14 +125,15 @@ type Writer struct {
 	metrics *stage.Metrics
 	sealer  *Sealer // nil without Options.Sealing
 
-	mu       sync.Mutex
-	runners  map[string]*stage.Runner
-	stopping bool
-	stop     chan struct{}
-	kick     chan struct{} // a stream was created: discover now
-	loopDone chan struct{}
-	advisory *nats.Subscription
-	keyWatch jetstream.KeyWatcher
+	mu        sync.Mutex
+	runners   map[string]*stage.Runner
+	stopping  bool
+	stop      chan struct{}
+	kick      chan struct{} // a stream was created: discover now
+	loopDone  chan struct{}
+	indexDone chan struct{}
+	advisory  *nats.Subscription
+	keyWatch  jetstream.KeyWatcher
 }
 
 // Start binds the security stream and every clean stream present, then keeps
@@ -147,12 +151,16 @@ func Start(ctx context.Context, js jetstream.JetStream, rdb *redis.Client, opts 
 	if opts.TrimEvery <= 0 {
 		opts.TrimEvery = time.Hour
 	}
+	if opts.IndexCheckEvery <= 0 {
+		opts.IndexCheckEvery = 5 * time.Second
+	}
 	w := &Writer{
 		js: js, rdb: rdb, opts: opts, log: log, metrics: metrics,
-		runners:  map[string]*stage.Runner{},
-		stop:     make(chan struct{}),
-		kick:     make(chan struct{}, 1),
-		loopDone: make(chan struct{}),
+		runners:   map[string]*stage.Runner{},
+		stop:      make(chan struct{}),
+		kick:      make(chan struct{}, 1),
+		loopDone:  make(chan struct{}),
+		indexDone: make(chan struct{}),
 	}
 	if opts.Sealing != nil {
 		so := *opts.Sealing
@@ -182,16 +190,10 @@ func Start(ctx context.Context, js jetstream.JetStream, rdb *redis.Client, opts 
 		}
 	}
 	// An index that lost its data (Redis restarted empty) or fell behind
-	// is rebuilt from the stream before new records are indexed.
-	if from, err := IndexBehind(ctx, js, rdb); err != nil {
+	// is rebuilt from the stream before new records are indexed; while the
+	// writer runs, indexLoop keeps checking (Redis can lose it again).
+	if err := w.ensureIndex(ctx); err != nil {
 		return nil, fmt.Errorf("auditwriter: check the index: %w", err)
-	} else if from > 0 {
-		log.Info("audit index behind the stream; rebuilding", zap.Uint64("from_seq", from))
-		n, err := Reindex(ctx, js, rdb, from, nil)
-		if err != nil {
-			return nil, err
-		}
-		log.Info("audit index rebuilt", zap.Uint64("records", n))
 	}
 	if err := w.bind(ctx, events.StreamSecurity); err != nil {
 		return nil, err
@@ -209,6 +211,7 @@ func Start(ctx context.Context, js jetstream.JetStream, rdb *redis.Client, opts 
 	}
 	w.advisory = sub
 	go w.loop()
+	go w.indexLoop()
 	if err := w.discover(ctx); err != nil {
 		_ = w.Drain(ctx)
 		return nil, err
@@ -238,6 +241,48 @@ func (w *Writer) loop() {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			if err := w.discover(ctx); err != nil {
 				w.log.Warn("audit writer: discovering clean streams failed", zap.Error(err))
+			}
+			cancel()
+		}
+	}
+}
+
+// ensureIndex runs EnsureIndex and logs what it did.
+func (w *Writer) ensureIndex(ctx context.Context) error {
+	n, rebuilt, err := EnsureIndex(ctx, w.js, w.rdb)
+	switch {
+	case err != nil:
+		return err
+	case rebuilt:
+		w.log.Warn("audit index was not complete (new, or Redis lost its data); rebuilt from the stream", zap.Uint64("records", n))
+	case n > 0:
+		w.log.Info("audit index was behind the stream; caught up", zap.Uint64("records", n))
+	}
+	return nil
+}
+
+// indexLoop checks every IndexCheckEvery that Redis still holds the
+// index, and rebuilds it from the stream when it does not. New records go
+// on being indexed meanwhile.
+func (w *Writer) indexLoop() {
+	defer close(w.indexDone)
+	t := time.NewTicker(w.opts.IndexCheckEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-w.stop:
+			return
+		case <-t.C:
+			ctx, cancel := context.WithCancel(context.Background())
+			go func() {
+				select {
+				case <-w.stop:
+				case <-ctx.Done():
+				}
+				cancel()
+			}()
+			if err := w.ensureIndex(ctx); err != nil && ctx.Err() == nil {
+				w.log.Warn("audit index check failed; trying again", zap.Error(err))
 			}
 			cancel()
 		}
@@ -348,8 +393,9 @@ func (w *Writer) Drain(ctx context.Context) error {
 		runners = append(runners, r)
 	}
 	w.mu.Unlock()
-	if w.advisory != nil { // the loop runs once the advisory is subscribed
+	if w.advisory != nil { // the loops run once the advisory is subscribed
 		<-w.loopDone
+		<-w.indexDone
 	}
 
 	var errs []error

@@ -75,6 +75,9 @@ func benchWriter(b *testing.B, encrypt bool) {
 		if err := rdb.Set(ctx, auditwriter.LastIndexedKey, info.State.LastSeq, 0).Err(); err != nil {
 			b.Fatal(err)
 		}
+		if err := rdb.Set(ctx, auditwriter.IndexEpochKey, "complete:bench", 0).Err(); err != nil {
+			b.Fatal(err)
+		}
 	}
 
 	pad := strings.Repeat("x", 1024-230)

@@ -2,6 +2,9 @@ package auditwriter
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -60,8 +63,25 @@ func Reindex(ctx context.Context, js jetstream.JetStream, rdb *redis.Client, fro
 	if err != nil {
 		return 0, fmt.Errorf("reindex: %w", err)
 	}
-	var n uint64
+	// Every message up to last has been looked at once the loop ends (the
+	// checkpoints after the last record included): the next start must
+	// not find the index behind them.
+	done := func(n uint64) (uint64, error) {
+		if err := raiseLastIndexed.Run(ctx, rdb, []string{LastIndexedKey}, last).Err(); err != nil {
+			return n, fmt.Errorf("reindex: redis: %w", err)
+		}
+		return n, nil
+	}
+	cinfo, err := cons.Info(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("reindex: %w", err)
+	}
+	pending := cinfo.NumPending // record messages from from on, when the consumer was made
+	var n, seenAll uint64
 	for {
+		if seenAll >= pending {
+			return done(n)
+		}
 		batch, err := cons.Fetch(1000, jetstream.FetchMaxWait(2*time.Second))
 		if err != nil {
 			return n, fmt.Errorf("reindex: %w", err)
@@ -75,6 +95,7 @@ func Reindex(ctx context.Context, js jetstream.JetStream, rdb *redis.Client, fro
 				return n, err
 			}
 			seen++
+			seenAll++
 			maxSeq = max(maxSeq, meta.Sequence.Stream)
 			if meta.Sequence.Stream > last {
 				continue
@@ -95,7 +116,7 @@ func Reindex(ctx context.Context, js jetstream.JetStream, rdb *redis.Client, fro
 			}
 		}
 		if seen == 0 || maxSeq >= last {
-			return n, nil
+			return done(n)
 		}
 	}
 }
@@ -281,6 +302,75 @@ func validEventType(t string) bool {
 		}
 	}
 	return true
+}
+
+// IndexEpochKey says whether the index holds the whole stream:
+// "complete:<token>" once a rebuild from the stream's first record finished
+// with the key unchanged since it began ("building:<token>"). Redis that
+// loses its data (restarted without persistence, FLUSHALL) loses this key
+// with the rest, which is how a running writer notices (EnsureIndex): the
+// last indexed sequence alone cannot tell, live commits raise it again.
+const IndexEpochKey = "escai:audit:index_epoch"
+
+// completeEpoch marks the rebuild of token complete, unless the key
+// changed meanwhile (Redis lost its data, or another rebuild started).
+var completeEpoch = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2])
+  return 1
+end
+return 0`)
+
+// ErrIndexLostDuringRebuild is returned by RebuildIndex when the index
+// lost its data again while it was being rebuilt: it must run again.
+var ErrIndexLostDuringRebuild = errors.New("audit index: Redis lost the index during the rebuild")
+
+// RebuildIndex indexes the whole stream (Reindex from its first record)
+// and marks the index complete (IndexEpochKey). Live commits may run
+// meanwhile: both write the same entries.
+func RebuildIndex(ctx context.Context, js jetstream.JetStream, rdb *redis.Client, progress func(n uint64)) (uint64, error) {
+	var tok [12]byte
+	if _, err := rand.Read(tok[:]); err != nil {
+		return 0, err
+	}
+	token := hex.EncodeToString(tok[:])
+	if err := rdb.Set(ctx, IndexEpochKey, "building:"+token, 0).Err(); err != nil {
+		return 0, fmt.Errorf("reindex: redis: %w", err)
+	}
+	n, err := Reindex(ctx, js, rdb, 1, progress)
+	if err != nil {
+		return n, err
+	}
+	ok, err := completeEpoch.Run(ctx, rdb, []string{IndexEpochKey}, "building:"+token, "complete:"+token).Int()
+	if err != nil {
+		return n, fmt.Errorf("reindex: redis: %w", err)
+	}
+	if ok != 1 {
+		return n, ErrIndexLostDuringRebuild
+	}
+	return n, nil
+}
+
+// EnsureIndex brings the index up to the stream: a rebuild of everything
+// when it is not known complete (IndexEpochKey missing: a new Redis, or
+// one that lost its data; or a rebuild that never finished), else the
+// records after the last one indexed (IndexBehind). It reports how many
+// records it indexed and whether it rebuilt everything.
+func EnsureIndex(ctx context.Context, js jetstream.JetStream, rdb *redis.Client) (n uint64, rebuilt bool, err error) {
+	epoch, err := rdb.Get(ctx, IndexEpochKey).Result()
+	if err != nil && err != redis.Nil {
+		return 0, false, fmt.Errorf("audit index: redis: %w", err)
+	}
+	if !strings.HasPrefix(epoch, "complete:") {
+		n, err := RebuildIndex(ctx, js, rdb, nil)
+		return n, true, err
+	}
+	from, err := IndexBehind(ctx, js, rdb)
+	if err != nil || from == 0 {
+		return 0, false, err
+	}
+	n, err = Reindex(ctx, js, rdb, from, nil)
+	return n, false, err
 }
 
 // IndexBehind reports from which stream sequence the index must be rebuilt

@@ -410,7 +410,13 @@ func newAuditReindex() *cobra.Command {
 		if f, ok := cmd.ErrOrStderr().(*os.File); ok && isTerminal(f) {
 			progress = func(n uint64) { fmt.Fprintf(f, "\r%d records indexed", n) }
 		}
-		n, err := auditwriter.Reindex(ctx, js, rdb, *from, progress)
+		var n uint64
+		if *from <= 1 {
+			// The whole stream: the index is then known complete.
+			n, err = auditwriter.RebuildIndex(ctx, js, rdb, progress)
+		} else {
+			n, err = auditwriter.Reindex(ctx, js, rdb, *from, progress)
+		}
 		if err != nil {
 			return err
 		}
