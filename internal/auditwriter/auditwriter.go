@@ -253,6 +253,8 @@ func (w *Writer) ensureIndex(ctx context.Context) error {
 	switch {
 	case err != nil:
 		return err
+	case rebuilt && n == 0:
+		w.log.Info("audit index complete (nothing stored yet)")
 	case rebuilt:
 		w.log.Warn("audit index was not complete (new, or Redis lost its data); rebuilt from the stream", zap.Uint64("records", n))
 	case n > 0:

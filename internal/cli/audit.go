@@ -26,7 +26,7 @@ import (
 func newAuditCmd() *cobra.Command {
 	c := &cobra.Command{Use: "audit", Short: "Verify, prove and export the audit trail"}
 	cp := &cobra.Command{Use: "checkpoint", Short: "Signed checkpoints of the audit partitions"}
-	cp.AddCommand(newAuditCheckpointExport())
+	cp.AddCommand(newAuditCheckpointExport(), newAuditCheckpointKey())
 	c.AddCommand(newAuditKeygen(), newAuditVerify(), newAuditReindex(), newAuditQuery(), newAuditProve(), newAuditVerifyProof(), newAuditShred(), cp)
 	return c
 }
@@ -421,6 +421,43 @@ func newAuditReindex() *cobra.Command {
 			return err
 		}
 		_, err = fmt.Fprintf(cmd.OutOrStdout(), "%d records indexed\n", n)
+		return err
+	}
+	return cmd
+}
+
+// newAuditCheckpointKey prints the verifier key of the writer's checkpoint
+// signer (ESCAI_AUDIT_SIGNING_KEY's, else the one derived from
+// ESCAI_SECRET_KEY): what auditors pass to verify-proof and verify as
+// --checkpoint-key. It is public; the signing key never leaves the
+// process.
+func newAuditCheckpointKey() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "key",
+		Short: "Print the verifier key of the checkpoint signer (for --checkpoint-key)",
+		Args:  cobra.NoArgs,
+	}
+	cf := newConfigFlags(cmd.Flags())
+	cf.common()
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		cfg, err := cf.load()
+		if err != nil {
+			return err
+		}
+		var keys *audit.DerivedKeys
+		if len(cfg.AuditSigningKey) == 0 {
+			if len(cfg.SecretKey) == 0 {
+				return &ExitError{Code: 2, Err: errors.New("neither ESCAI_AUDIT_SIGNING_KEY nor ESCAI_SECRET_KEY (or their _FILE) is set: there is no checkpoint signer")}
+			}
+			if keys, err = audit.DeriveKeys(cfg.SecretKey); err != nil {
+				return err
+			}
+		}
+		vkey, err := defaultCheckpointKey(cfg, keys)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintln(cmd.OutOrStdout(), vkey)
 		return err
 	}
 	return cmd

@@ -16,6 +16,7 @@ import (
 	"github.com/escai-framework/escai/internal/broker/brokertest"
 	"github.com/escai-framework/escai/internal/pipeline"
 	"github.com/escai-framework/escai/internal/redisx/redistest"
+	"github.com/escai-framework/escai/pkg/security/audit"
 	"github.com/escai-framework/escai/pkg/security/config"
 )
 
@@ -110,5 +111,44 @@ func TestAuditSigningKeyFromConfig(t *testing.T) {
 	code, reps, stderr = verifyJSON(t, srv.ClientURL(), nil)
 	if code != 1 || len(reps) != 2 || (reps[0].Finding == nil && reps[1].Finding == nil) {
 		t.Fatalf("verify trusting the derived key: exit %d %+v\n%s", code, reps, stderr)
+	}
+}
+
+// TestAuditCheckpointKey: escai audit checkpoint key prints the verifier
+// key auditors need for verify-proof: the one derived from
+// ESCAI_SECRET_KEY by default, ESCAI_AUDIT_SIGNING_KEY's when it is set;
+// without either there is no signer to name.
+func TestAuditCheckpointKey(t *testing.T) {
+	t.Setenv("ESCAI_SECRET_KEY", "")
+	t.Setenv("ESCAI_AUDIT_SIGNING_KEY", "")
+	if code, out, _ := runEscaiCmd("audit", "checkpoint", "key"); code != 2 {
+		t.Fatalf("no key configured: exit %d, %q", code, out)
+	}
+
+	t.Setenv("ESCAI_SECRET_KEY", tamperSecret)
+	secret, err := loadWithSecret(tamperSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := audit.DeriveKeys(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, derived, err := keys.CheckpointSigner(auditwriter.DefaultCheckpointKeyName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := runEscaiCmd("audit", "checkpoint", "key"); code != 0 || strings.TrimSpace(out) != derived {
+		t.Fatalf("derived: exit %d, %q, want %q\n%s", code, out, derived, errOut)
+	}
+
+	keyFile := filepath.Join(t.TempDir(), "signing.key")
+	code, vkey, _ := runEscaiCmd("audit", "keygen", "-o", keyFile)
+	if code != 0 {
+		t.Fatalf("keygen: exit %d", code)
+	}
+	t.Setenv("ESCAI_AUDIT_SIGNING_KEY_FILE", keyFile)
+	if code, out, errOut := runEscaiCmd("audit", "checkpoint", "key"); code != 0 || strings.TrimSpace(out) != strings.TrimSpace(vkey) || out == derived {
+		t.Fatalf("configured: exit %d, %q, want %q\n%s", code, out, vkey, errOut)
 	}
 }

@@ -143,7 +143,7 @@ func TestDevPipelineEndToEnd(t *testing.T) {
 	out := &syncBuffer{}
 	cmd.SetOut(out)
 	cmd.SetErr(out)
-	cmd.SetArgs([]string{"dev", "--nats-port", "-1", "--monitor-port", "0", "--http-addr", "127.0.0.1:0", "--data-dir", dir})
+	cmd.SetArgs([]string{"dev", "--nats-port", "-1", "--monitor-port", "0", "--redis-port", "0", "--http-addr", "127.0.0.1:0", "--data-dir", dir})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() {

@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/alicebob/miniredis/v2"
@@ -28,6 +30,7 @@ type devOptions struct {
 	host        string
 	port        int
 	monitorPort int
+	redisPort   int
 	demo        bool
 	demoRate    float64
 }
@@ -50,6 +53,7 @@ redis-cli. Ctrl-C drains every stage and stops.`,
 	cmd.Flags().IntVar(&o.monitorPort, "monitor-port", 8222, "NATS monitoring port (0 = off, -1 = free port)")
 	cmd.Flags().BoolVar(&o.demo, "demo", false, "also publish a realistic stream of agent events")
 	cmd.Flags().Float64Var(&o.demoRate, "demo-rate", 2, "demo events per second")
+	cmd.Flags().IntVar(&o.redisPort, "redis-port", 6379, "redis-server port on 127.0.0.1 when free (0 = a free port)")
 	cf := newConfigFlags(cmd.Flags())
 	cf.common()
 	cf.stage()
@@ -75,8 +79,20 @@ func (r *devRedis) stop(ctx context.Context) {
 	}
 }
 
-func startDevRedis(ctx context.Context, dir string, log *zap.Logger, stderr io.Writer) (*devRedis, error) {
-	p, err := redisx.StartProcess(ctx, dir)
+// startDevRedis runs redis-server on port when it is free (the address the
+// other commands default to, so `escai audit query` finds it), else on a
+// free port.
+func startDevRedis(ctx context.Context, dir string, port int, log *zap.Logger, stderr io.Writer) (*devRedis, error) {
+	var opts []redisx.ProcessOption
+	if port > 0 {
+		if l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port))); err == nil {
+			_ = l.Close()
+			opts = append(opts, redisx.WithPort(port))
+		} else {
+			log.Info("redis port taken; using a free one", zap.Int("port", port))
+		}
+	}
+	p, err := redisx.StartProcess(ctx, dir, opts...)
 	if err == nil {
 		return &devRedis{url: p.URL, real: p}, nil
 	}
@@ -130,7 +146,7 @@ func runDev(cmd *cobra.Command, cf *configFlags, o devOptions) error {
 	}
 	defer srv.Shutdown()
 
-	red, err := startDevRedis(ctx, filepath.Join(p.cfg.DataDir, "redis"), p.log, cmd.ErrOrStderr())
+	red, err := startDevRedis(ctx, filepath.Join(p.cfg.DataDir, "redis"), o.redisPort, p.log, cmd.ErrOrStderr())
 	if err != nil {
 		return err
 	}
@@ -231,6 +247,8 @@ Watch it go through:
   nats -s %[1]s stream view ESCAI_REJECTED      # bad input, with the reason in headers
   redis-cli -h %[7]s -p %[8]s ZRANGE escai:audit:t:acme 0 -1 WITHSCORES
   %[9]sescai audit verify --nats-url %[1]s   # replays and checks the sealed audit chains
+  %[9]sescai audit prove evt-0001 --nats-url %[1]s -o proof.json
+  escai audit verify-proof proof.json --checkpoint-key "$(%[9]sescai audit checkpoint key)"
 
 Ctrl-C drains every stage and stops.
 `, natsURL, filepath.Join(dataDir, "nats"), red.url, redisNote, adminAddr, example, host, port, keyHint)
