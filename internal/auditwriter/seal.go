@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,6 +32,10 @@ const (
 	// checkpoint covers (pseq size-1): where a restoring writer starts.
 	HeaderCheckpointRecordSeq = "Escai-Audit-Checkpoint-Record-Seq"
 )
+
+// logEventPrefix starts the types of the security events about the audit
+// log itself (escai audit query, escai audit shred).
+const logEventPrefix = "escai.security.audit_"
 
 // CodeAuditInvalidInput is the reject code of an event the audit library
 // refuses to seal (audit.ErrInvalidInput).
@@ -424,6 +429,9 @@ func (s *Sealer) seal(_ context.Context, in *stage.Message, ev *events.Envelope,
 		Source:    in.Stream,
 		SourceSeq: in.Sequence,
 		Payload:   in.Data,
+		// The log's own security events (a query, a shred) stay readable
+		// after their tenant is shredded: they name no personal data.
+		SharedKey: strings.HasPrefix(ev.Type, logEventPrefix),
 	}
 	if who := ActorOf(ev.Data); who != "" {
 		input.Actor = s.keys.BlindIndex(actorKind, who)

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -22,7 +23,7 @@ import (
 // cannot be decrypted (verify counts them shredded, query says so), every
 // partition still verifies, the key material is gone from the bucket's
 // history, and the shred itself is sealed into the trail by the next
-// writer, under a fresh key that still decrypts.
+// writer under the log's shared key, so it stays readable.
 func TestAuditShred(t *testing.T) {
 	t.Setenv("ESCAI_SECRET_KEY", tamperSecret)
 	tr := sealTrail(t)
@@ -113,15 +114,27 @@ func TestAuditShred(t *testing.T) {
 		t.Fatalf("query: exit %d\n%s", code, errOut)
 	}
 	var shredded, readable int
+	var shredKey string
 	for _, r := range queryLines(t, out) {
 		switch {
 		case r.Type == "escai.security.audit_shred" && r.Event != nil && strings.Contains(string(r.Event), ids[0]):
 			readable++
+			shredKey = r.KeyID
 		case strings.Contains(r.Unreadable, "shredded"):
 			shredded++
 		}
 	}
 	if readable != 1 || shredded != 80 {
 		t.Fatalf("after the shred: %d readable shred records (want 1), %d shredded records (want 80)\n%s", readable, shredded, out)
+	}
+	// The shred's record is sealed under the log's shared key, not a new
+	// key of acme's: a writer that sealed it before the shred took effect
+	// would otherwise have lost it with acme's keys.
+	after, err := auditwriter.TenantKeyIDs(ctx, tr.js, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if shredKey == "" || slices.Contains(ids, shredKey) || len(after) != 0 {
+		t.Fatalf("shred record under key %q; acme's live keys now %v (shredded %v)", shredKey, after, ids)
 	}
 }

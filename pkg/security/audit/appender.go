@@ -38,6 +38,12 @@ type Input struct {
 	SourceSeq uint64
 	// Payload is the clean event exactly as read. It is copied.
 	Payload []byte
+	// SharedKey seals the body under the log's shared data key even when
+	// the ring keeps per-tenant keys: for records that must stay readable
+	// after their tenant is crypto-shredded, such as the record of the
+	// shred itself. Their payloads must not hold the tenant's personal
+	// data.
+	SharedKey bool
 }
 
 // maxPayload leaves room in a body for the metadata and the GCM tag.
@@ -293,7 +299,11 @@ func (a *Appender) Append(in []Input) ([]Record, error) {
 		var k *DataKey
 		if a.cfg.Keys != nil {
 			var err error
-			if k, err = a.cfg.Keys.Current(in[i].Tenant); err != nil {
+			scope := in[i].Tenant
+			if in[i].SharedKey {
+				scope = ""
+			}
+			if k, err = a.cfg.Keys.Current(scope); err != nil {
 				return nil, err
 			}
 			// Counted now, so that rotation by count happens mid-batch.

@@ -420,7 +420,8 @@ func (r *KeyRing) Load(w WrappedKey) error {
 }
 
 // Current returns the key to seal a record of tenant with (tenant matters
-// only with TenantKeys), first rotating it when it is due or missing. A
+// only with TenantKeys; "" is the log's shared key), first rotating it
+// when it is due or missing. A
 // new key is persisted before it is returned; if that fails, Current fails
 // with ErrKeyPersist.
 func (r *KeyRing) Current(tenant string) (*DataKey, error) {
@@ -526,6 +527,9 @@ func (r *KeyRing) lookup(id []byte) (k *DataKey, shredded bool) {
 func (r *KeyRing) Shred(tenant string) ([]WrappedKey, error) {
 	if !r.cfg.TenantKeys {
 		return nil, fmt.Errorf("%w: shredding needs TenantKeys", ErrInvalidConfig)
+	}
+	if tenant == "" {
+		return nil, fmt.Errorf("%w: the log's shared key belongs to no tenant and is never shredded", ErrInvalidConfig)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -566,3 +566,34 @@ func TestFindingError(t *testing.T) {
 		seen[c] = true
 	}
 }
+
+// TestSharedKeySurvivesShred: a record sealed with SharedKey (the log's
+// own events, such as the shred's record) stays readable after its
+// tenant's keys are shredded; the tenant's other records do not, and the
+// shared key itself cannot be shredded.
+func TestSharedKeySurvivesShred(t *testing.T) {
+	t.Parallel()
+	l := newTestLog(t, logOptions{tenantKeys: true})
+	in := []Input{input(0, "acme"), input(1, "acme")}
+	in[1].SharedKey = true
+	recs, err := l.app.Append(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if recs[0].KeyID == recs[1].KeyID {
+		t.Fatal("the shared-key record is sealed under the tenant's key")
+	}
+	if _, err := l.ring.Shred("acme"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := recs[0].Open(l.ring); !errors.Is(err, ErrKeyShredded) {
+		t.Fatalf("tenant record after the shred: %v, want ErrKeyShredded", err)
+	}
+	body, err := recs[1].Open(l.ring)
+	if err != nil || !bytes.Equal(body.Payload, in[1].Payload) {
+		t.Fatalf("shared-key record after the shred: %v", err)
+	}
+	if _, err := l.ring.Shred(""); !errors.Is(err, ErrInvalidConfig) {
+		t.Fatalf("Shred(\"\") = %v, want ErrInvalidConfig", err)
+	}
+}
