@@ -355,14 +355,23 @@ func printVerify(w io.Writer, r *audit.Report, asJSON bool) error {
 	if r.Finding != nil {
 		f := r.Finding
 		_, err := fmt.Fprintf(w, "partition %d: %s at pseq %d (stream seq %d): %s\n", r.Partition, f.Code, f.PSeq, f.StreamSeq, f.Detail)
+		if err == nil && f.Code == audit.CodeBadCheckpointSignature {
+			// Every checkpoint failing usually means the wrong key, not a
+			// forgery: say which key was used.
+			_, err = fmt.Fprintf(w, "  (checkpoints are checked with --checkpoint-key, else the key of ESCAI_AUDIT_SIGNING_KEY or the one derived from ESCAI_SECRET_KEY: `escai audit checkpoint key` prints it; is it the writer's?)\n")
+		}
 		return err
 	}
 	if r.Checkpoint == nil {
 		_, err := fmt.Fprintf(w, "partition %d: OK, %d records (tail not anchored: no checkpoints yet)\n", r.Partition, r.RecordsSeen)
 		return err
 	}
-	_, err := fmt.Fprintf(w, "partition %d: OK, %d records, %d checkpoints (%d roots matched), %d records after the newest checkpoint (not yet anchored)\n",
-		r.Partition, r.RecordsSeen, r.CheckpointsAccepted, r.RootsMatched, r.Unanchored)
+	tail := "every record anchored by a checkpoint"
+	if r.Unanchored > 0 {
+		tail = fmt.Sprintf("%d records after the newest checkpoint (not yet anchored)", r.Unanchored)
+	}
+	_, err := fmt.Fprintf(w, "partition %d: OK, %d records, %d checkpoints (%d roots matched), %s\n",
+		r.Partition, r.RecordsSeen, r.CheckpointsAccepted, r.RootsMatched, tail)
 	return err
 }
 
