@@ -28,6 +28,11 @@ func runService(name string) int {
 			cmd.SetArgs([]string{}) // not the test binary's flags
 			return cli.Execute(cmd)
 		},
+		"audit-writer": func() int {
+			cmd := cli.NewAuditWriter()
+			cmd.SetArgs([]string{})
+			return cli.Execute(cmd)
+		},
 	}
 	run, ok := services[name]
 	if !ok {

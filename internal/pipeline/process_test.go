@@ -40,6 +40,16 @@ type serviceProc struct {
 // SIGTERM in t.Cleanup if the test has not stopped it.
 func startService(t *testing.T, name string, env map[string]string) *serviceProc {
 	t.Helper()
+	p := startProcess(t, name, env)
+	p.waitReady()
+	return p
+}
+
+// startProcess starts name like startService without waiting for it to
+// be ready (an audit-writer standby serves nothing until it holds the
+// lease).
+func startProcess(t *testing.T, name string, env map[string]string) *serviceProc {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -78,6 +88,13 @@ func startService(t *testing.T, name string, env map[string]string) *serviceProc
 			_ = p.stop()
 		}
 	})
+	return p
+}
+
+// waitReady waits until the process's /readyz answers 200.
+func (p *serviceProc) waitReady() {
+	t, name, admin := p.t, p.name, p.admin
+	t.Helper()
 	c := &http.Client{Timeout: time.Second}
 	defer c.CloseIdleConnections()
 	brokertest.WaitFor(t, 30*time.Second, func() error {
@@ -97,7 +114,6 @@ func startService(t *testing.T, name string, env map[string]string) *serviceProc
 		}
 		return nil
 	})
-	return p
 }
 
 func (p *serviceProc) log() string {
