@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/escai-framework/escai/internal/auditwriter"
 	"github.com/escai-framework/escai/internal/broker/brokertest"
 	"github.com/escai-framework/escai/pkg/events"
 	"github.com/escai-framework/escai/pkg/security/audit"
@@ -18,7 +19,8 @@ import (
 // BenchmarkAuditVerify measures `escai audit verify` end to end (replay from
 // a real broker over TCP, leaf hashes, links, MACs, no decryption): b.N
 // sealed records of 1 KiB events in one partition, encrypted and bundled
-// as the writer stores them.
+// as the writer stores them, with a signed checkpoint every 256 records
+// whose roots verify checks.
 //
 //	go test -run '^$' -bench BenchmarkAuditVerify -benchtime 200000x ./internal/cli
 func BenchmarkAuditVerify(b *testing.B) {
@@ -52,7 +54,13 @@ func BenchmarkAuditVerify(b *testing.B) {
 		b.Fatal(err)
 	}
 	payload := []byte(`{"specversion":"1.0","type":"escai.tool.call","data":{"pad":"` + strings.Repeat("x", 900) + `"}}`)
-	const batch = 500
+	// A signed checkpoint every 256 records, as the writer signs them:
+	// verify checks each root on the way.
+	signer, _, err := keys.CheckpointSigner(auditwriter.DefaultCheckpointKeyName)
+	if err != nil {
+		b.Fatal(err)
+	}
+	const batch = 256
 	for done := 0; done < b.N; done += batch {
 		in := make([]audit.Input, min(batch, b.N-done))
 		for i := range in {
@@ -79,6 +87,17 @@ func BenchmarkAuditVerify(b *testing.B) {
 			}
 			recs = recs[k:]
 		}
+		cp, err := app.Checkpoint(time.Now(), signer)
+		if err != nil {
+			b.Fatal(err)
+		}
+		data, err := cp.MarshalJSON()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := js.PublishAsync(auditwriter.CheckpointSubject(0), data); err != nil {
+			b.Fatal(err)
+		}
 	}
 	select {
 	case <-js.PublishAsyncComplete():
@@ -91,7 +110,7 @@ func BenchmarkAuditVerify(b *testing.B) {
 	code, out, errOut := runEscaiCmd("audit", "verify", "--nats-url", srv.ClientURL(), "--audit-partitions", "1")
 	elapsed := time.Since(start)
 	b.StopTimer()
-	if code != 0 || !strings.Contains(out, fmt.Sprintf("OK, %d records", b.N)) {
+	if code != 0 || !strings.Contains(out, fmt.Sprintf("OK, %d records", b.N)) || !strings.Contains(out, "every record anchored") {
 		b.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "records/s")
