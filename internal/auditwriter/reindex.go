@@ -115,8 +115,13 @@ func Reindex(ctx context.Context, js jetstream.JetStream, rdb *redis.Client, fro
 				progress(n)
 			}
 		}
-		if seen == 0 || maxSeq >= last {
+		if maxSeq >= last {
 			return done(n)
+		}
+		if seen == 0 {
+			// Nothing came although the consumer had more: do not claim
+			// the rest indexed; the next check starts again from here.
+			return n, fmt.Errorf("reindex: stalled after %d of %d record messages", seenAll, pending)
 		}
 	}
 }
