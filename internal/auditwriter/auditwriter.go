@@ -192,7 +192,8 @@ func Start(ctx context.Context, js jetstream.JetStream, rdb *redis.Client, opts 
 	// An index that lost its data (Redis restarted empty) or fell behind
 	// is rebuilt from the stream before new records are indexed; while the
 	// writer runs, indexLoop keeps checking (Redis can lose it again).
-	if err := w.ensureIndex(ctx); err != nil {
+	rebuild, err := w.ensureIndex(ctx)
+	if err != nil {
 		return nil, fmt.Errorf("auditwriter: check the index: %w", err)
 	}
 	if err := w.bind(ctx, events.StreamSecurity); err != nil {
@@ -211,7 +212,7 @@ func Start(ctx context.Context, js jetstream.JetStream, rdb *redis.Client, opts 
 	}
 	w.advisory = sub
 	go w.loop()
-	go w.indexLoop()
+	go w.indexLoop(rebuild)
 	if err := w.discover(ctx); err != nil {
 		_ = w.Drain(ctx)
 		return nil, err
@@ -247,47 +248,76 @@ func (w *Writer) loop() {
 	}
 }
 
-// ensureIndex runs EnsureIndex and logs what it did.
-func (w *Writer) ensureIndex(ctx context.Context) error {
-	n, rebuilt, err := EnsureIndex(ctx, w.js, w.rdb)
-	switch {
-	case err != nil:
-		return err
-	case rebuilt && n == 0:
-		w.log.Info("audit index complete (nothing stored yet)")
-	case rebuilt:
-		w.log.Warn("audit index was not complete (new, or Redis lost its data); rebuilt from the stream", zap.Uint64("records", n))
-	case n > 0:
-		w.log.Info("audit index was behind the stream; caught up", zap.Uint64("records", n))
+// ensureIndex brings the index up to the stream at start: the records
+// after the last one indexed when the index is complete; otherwise the
+// whole stream is rebuilt in the background by indexLoop (new records are
+// indexed meanwhile), so a large stream does not hold the start up.
+func (w *Writer) ensureIndex(ctx context.Context) (rebuild bool, err error) {
+	complete, err := IndexComplete(ctx, w.rdb)
+	if err != nil || !complete {
+		return !complete, err
 	}
-	return nil
+	from, err := IndexBehind(ctx, w.js, w.rdb)
+	if err != nil || from == 0 {
+		return false, err
+	}
+	n, err := Reindex(ctx, w.js, w.rdb, from, nil)
+	if err != nil {
+		return false, err
+	}
+	if n > 0 {
+		w.log.Info("audit index was behind the stream; caught up", zap.Uint64("records", n), zap.Uint64("from_seq", from))
+	}
+	return false, nil
 }
 
-// indexLoop checks every IndexCheckEvery that Redis still holds the
-// index, and rebuilds it from the stream when it does not. New records go
-// on being indexed meanwhile.
-func (w *Writer) indexLoop() {
+// indexLoop rebuilds the index from the stream whenever it is not known
+// complete: at start when ensureIndex says so, and whenever a check
+// (every IndexCheckEvery) finds IndexEpochKey gone because Redis lost its
+// data. New records go on being indexed meanwhile.
+func (w *Writer) indexLoop(rebuildNow bool) {
 	defer close(w.indexDone)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		<-w.stop
+		cancel()
+	}()
 	t := time.NewTicker(w.opts.IndexCheckEvery)
 	defer t.Stop()
+	check := rebuildNow
 	for {
+		if check {
+			w.rebuildIfLost(ctx)
+		}
 		select {
 		case <-w.stop:
 			return
 		case <-t.C:
-			ctx, cancel := context.WithCancel(context.Background())
-			go func() {
-				select {
-				case <-w.stop:
-				case <-ctx.Done():
-				}
-				cancel()
-			}()
-			if err := w.ensureIndex(ctx); err != nil && ctx.Err() == nil {
-				w.log.Warn("audit index check failed; trying again", zap.Error(err))
-			}
-			cancel()
+			check = true
 		}
+	}
+}
+
+func (w *Writer) rebuildIfLost(ctx context.Context) {
+	complete, err := IndexComplete(ctx, w.rdb)
+	if err != nil || complete {
+		if err != nil && ctx.Err() == nil {
+			w.log.Warn("audit index check failed; trying again", zap.Error(err))
+		}
+		return
+	}
+	n, err := RebuildIndex(ctx, w.js, w.rdb, nil)
+	switch {
+	case errors.Is(err, ErrRebuildNotNeeded):
+	case err != nil:
+		if ctx.Err() == nil {
+			w.log.Warn("audit index rebuild failed; trying again", zap.Error(err))
+		}
+	case n == 0:
+		w.log.Info("audit index complete (nothing stored yet)")
+	default:
+		w.log.Warn("audit index was not complete (new, or Redis lost its data); rebuilt from the stream", zap.Uint64("records", n))
 	}
 }
 
@@ -397,7 +427,10 @@ func (w *Writer) Drain(ctx context.Context) error {
 	w.mu.Unlock()
 	if w.advisory != nil { // the loops run once the advisory is subscribed
 		<-w.loopDone
-		<-w.indexDone
+		select { // a rebuild stops with w.stop; a broker gone away must not hold the drain
+		case <-w.indexDone:
+		case <-ctx.Done():
+		}
 	}
 
 	var errs []error

@@ -59,10 +59,21 @@ func Reindex(ctx context.Context, js jetstream.JetStream, rdb *redis.Client, fro
 		FilterSubjects: []string{recordSubjects},
 		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
 		OptStartSeq:    from,
+		// Without a bound the library recreates the consumer forever when
+		// the broker is gone, deaf to ctx.
+		MaxResetAttempts: 5,
 	})
 	if err != nil {
 		return 0, fmt.Errorf("reindex: %w", err)
 	}
+	defer func() {
+		// Ephemeral consumers outlive their reader by minutes otherwise.
+		if ci := cons.CachedInfo(); ci != nil && ci.Name != "" {
+			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			_ = js.DeleteConsumer(dctx, events.StreamAudit, ci.Name)
+			cancel()
+		}
+	}()
 	// Every message up to last has been looked at once the loop ends (the
 	// checkpoints after the last record included): the next start must
 	// not find the index behind them.
@@ -82,7 +93,11 @@ func Reindex(ctx context.Context, js jetstream.JetStream, rdb *redis.Client, fro
 		if seenAll >= pending {
 			return done(n)
 		}
-		batch, err := cons.Fetch(1000, jetstream.FetchMaxWait(2*time.Second))
+		if err := ctx.Err(); err != nil {
+			return n, fmt.Errorf("reindex: %w", err)
+		}
+		// Exactly what is left, so the last fetch does not wait for more.
+		batch, err := cons.Fetch(int(min(1000, pending-seenAll)), jetstream.FetchMaxWait(2*time.Second))
 		if err != nil {
 			return n, fmt.Errorf("reindex: %w", err)
 		}
@@ -311,14 +326,35 @@ func validEventType(t string) bool {
 
 // IndexEpochKey says whether the index holds the whole stream:
 // "complete:<token>" once a rebuild from the stream's first record finished
-// with the key unchanged since it began ("building:<token>"). Redis that
-// loses its data (restarted without persistence, FLUSHALL) loses this key
-// with the rest, which is how a running writer notices (EnsureIndex): the
-// last indexed sequence alone cannot tell, live commits raise it again.
+// with the key unchanged since it began ("building:<token>", which expires
+// unless its rebuild keeps renewing it). Redis that loses its data
+// (restarted without persistence, FLUSHALL) loses this key with the rest,
+// which is how a running writer notices (indexLoop): the last indexed
+// sequence alone cannot tell, live commits raise it again. A partial loss
+// (an append-only file missing its last second, a failover to a lagging
+// replica) keeps the key: run escai audit reindex after one.
 const IndexEpochKey = "escai:audit:index_epoch"
 
-// completeEpoch marks the rebuild of token complete, unless the key
-// changed meanwhile (Redis lost its data, or another rebuild started).
+// buildLease is how long a rebuild's "building:" mark lives without being
+// renewed (after every batch): a rebuilder that died frees it.
+const buildLease = 2 * time.Minute
+
+// renewBuild extends the rebuild's mark while it is still this rebuild's.
+var renewBuild = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0`)
+
+// releaseBuild drops the rebuild's mark while it is still this rebuild's.
+var releaseBuild = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0`)
+
+// completeEpoch marks the rebuild of token complete (and lasting), unless
+// the key changed meanwhile (Redis lost its data).
 var completeEpoch = redis.NewScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('SET', KEYS[1], ARGV[2])
@@ -326,56 +362,66 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0`)
 
-// ErrIndexLostDuringRebuild is returned by RebuildIndex when the index
-// lost its data again while it was being rebuilt: it must run again.
-var ErrIndexLostDuringRebuild = errors.New("audit index: Redis lost the index during the rebuild")
+var (
+	// ErrIndexLostDuringRebuild is returned by RebuildIndex when the
+	// index lost its data again while it was being rebuilt: it must run
+	// again.
+	ErrIndexLostDuringRebuild = errors.New("audit index: Redis lost the index during the rebuild")
+	// ErrRebuildNotNeeded is returned by RebuildIndex when the index is
+	// complete or another rebuild holds it (a running writer's): nothing
+	// was done.
+	ErrRebuildNotNeeded = errors.New("audit index: complete, or being rebuilt by another process")
+)
+
+// IndexComplete reports whether the index holds the whole stream
+// (IndexEpochKey).
+func IndexComplete(ctx context.Context, rdb *redis.Client) (bool, error) {
+	epoch, err := rdb.Get(ctx, IndexEpochKey).Result()
+	if err != nil && err != redis.Nil {
+		return false, fmt.Errorf("audit index: redis: %w", err)
+	}
+	return strings.HasPrefix(epoch, "complete:"), nil
+}
 
 // RebuildIndex indexes the whole stream (Reindex from its first record)
-// and marks the index complete (IndexEpochKey). Live commits may run
-// meanwhile: both write the same entries.
+// and marks the index complete (IndexEpochKey), unless the index is
+// already complete or another process is rebuilding it
+// (ErrRebuildNotNeeded). Live commits may run meanwhile: both write the
+// same entries.
 func RebuildIndex(ctx context.Context, js jetstream.JetStream, rdb *redis.Client, progress func(n uint64)) (uint64, error) {
 	var tok [12]byte
 	if _, err := rand.Read(tok[:]); err != nil {
 		return 0, err
 	}
-	token := hex.EncodeToString(tok[:])
-	if err := rdb.Set(ctx, IndexEpochKey, "building:"+token, 0).Err(); err != nil {
+	mark := "building:" + hex.EncodeToString(tok[:])
+	ok, err := rdb.SetNX(ctx, IndexEpochKey, mark, buildLease).Result()
+	if err != nil {
 		return 0, fmt.Errorf("reindex: redis: %w", err)
 	}
-	n, err := Reindex(ctx, js, rdb, 1, progress)
+	if !ok {
+		return 0, ErrRebuildNotNeeded
+	}
+	renew := func(n uint64) {
+		_ = renewBuild.Run(ctx, rdb, []string{IndexEpochKey}, mark, buildLease.Milliseconds()).Err()
+		if progress != nil {
+			progress(n)
+		}
+	}
+	n, err := Reindex(ctx, js, rdb, 1, renew)
 	if err != nil {
+		// Free the mark for the next attempt rather than make it wait out
+		// the lease.
+		_ = releaseBuild.Run(context.WithoutCancel(ctx), rdb, []string{IndexEpochKey}, mark).Err()
 		return n, err
 	}
-	ok, err := completeEpoch.Run(ctx, rdb, []string{IndexEpochKey}, "building:"+token, "complete:"+token).Int()
+	done, err := completeEpoch.Run(ctx, rdb, []string{IndexEpochKey}, mark, "complete:"+strings.TrimPrefix(mark, "building:")).Int()
 	if err != nil {
 		return n, fmt.Errorf("reindex: redis: %w", err)
 	}
-	if ok != 1 {
+	if done != 1 {
 		return n, ErrIndexLostDuringRebuild
 	}
 	return n, nil
-}
-
-// EnsureIndex brings the index up to the stream: a rebuild of everything
-// when it is not known complete (IndexEpochKey missing: a new Redis, or
-// one that lost its data; or a rebuild that never finished), else the
-// records after the last one indexed (IndexBehind). It reports how many
-// records it indexed and whether it rebuilt everything.
-func EnsureIndex(ctx context.Context, js jetstream.JetStream, rdb *redis.Client) (n uint64, rebuilt bool, err error) {
-	epoch, err := rdb.Get(ctx, IndexEpochKey).Result()
-	if err != nil && err != redis.Nil {
-		return 0, false, fmt.Errorf("audit index: redis: %w", err)
-	}
-	if !strings.HasPrefix(epoch, "complete:") {
-		n, err := RebuildIndex(ctx, js, rdb, nil)
-		return n, true, err
-	}
-	from, err := IndexBehind(ctx, js, rdb)
-	if err != nil || from == 0 {
-		return 0, false, err
-	}
-	n, err = Reindex(ctx, js, rdb, from, nil)
-	return n, false, err
 }
 
 // IndexBehind reports from which stream sequence the index must be rebuilt

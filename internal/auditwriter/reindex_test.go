@@ -2,6 +2,7 @@ package auditwriter_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
@@ -65,16 +67,31 @@ func TestReindexAfterRedisLostEverything(t *testing.T) {
 	if err != nil || from != 1 {
 		t.Fatalf("IndexBehind = %d, %v; want 1", from, err)
 	}
-	// A writer starting on the empty index rebuilds it before anything else.
+	// A writer starting on the empty index rebuilds it (in the
+	// background: the start does not wait for a large stream).
 	w, err := auditwriter.Start(ctx, js, rdb, auditwriter.Options{Partitions: 4, Limits: events.DefaultLimits()}, zap.NewNop(), stage.NewMetrics(prometheus.NewRegistry()))
 	if err != nil {
 		t.Fatal(err)
 	}
+	brokertest.WaitFor(t, 30*time.Second, func() error {
+		if z, h := count(); z != n || h != n {
+			return fmt.Errorf("the writer's rebuild left %d/%d, want %d", z, h, n)
+		}
+		if ok, err := auditwriter.IndexComplete(ctx, rdb); err != nil || !ok {
+			return fmt.Errorf("index not marked complete (%v)", err)
+		}
+		return nil
+	})
 	if err := w.Drain(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if z, h := count(); z != n || h != n {
-		t.Fatalf("the writer's start-up rebuild left %d/%d, want %d", z, h, n)
+	// Its consumers are gone: a rebuild leaves nothing on the broker.
+	st, err := js.Stream(ctx, events.StreamAudit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info, err := st.Info(ctx); err != nil || info.State.Consumers != 0 {
+		t.Fatalf("ESCAI_AUDIT has %d consumers left after the rebuild (%v)", info.State.Consumers, err)
 	}
 	// Queries through the rebuilt index return every record, and the
 	// agent and type sets were rebuilt too.
@@ -344,5 +361,52 @@ func TestIndexRebuiltWhenRedisRestartsEmptyUnderTheWriter(t *testing.T) {
 	}
 	if got := rdb.HLen(ctx, auditwriter.EventIndexKey("acme")).Val(); got != n {
 		t.Fatalf("event index holds %d, want %d", got, n)
+	}
+}
+
+// TestRebuildersDoNotStarveEachOther: two rebuilds at once (two writers,
+// or the CLI beside a writer): one does the work and marks the index
+// complete, the other steps aside instead of overwriting its mark.
+func TestRebuildersDoNotStarveEachOther(t *testing.T) {
+	ctx := context.Background()
+	js := sealEnv(t)
+	rdb := redistest.Start(t).Client(t)
+	for i := range 50 {
+		subj, data := cleanEvent(i)
+		m := nats.NewMsg(events.AuditSubject(i % 3))
+		m.Data = data
+		m.Header.Set(auditwriter.HeaderTenant, "acme")
+		m.Header.Set(auditwriter.HeaderAgent, strings.Split(subj, ".")[3])
+		m.Header.Set(auditwriter.HeaderEventID, fmt.Sprintf("c-%05d", i))
+		if _, err := js.PublishMsg(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() {
+			_, err := auditwriter.RebuildIndex(ctx, js, rdb, nil)
+			errs <- err
+		}()
+	}
+	var done, aside int
+	for range 2 {
+		switch err := <-errs; {
+		case err == nil:
+			done++
+		case errors.Is(err, auditwriter.ErrRebuildNotNeeded):
+			aside++
+		default:
+			t.Fatal(err)
+		}
+	}
+	if done != 1 || aside != 1 {
+		t.Fatalf("%d rebuilds done, %d stepped aside; want 1 and 1", done, aside)
+	}
+	if ok, err := auditwriter.IndexComplete(ctx, rdb); err != nil || !ok {
+		t.Fatalf("index not complete (%v)", err)
+	}
+	if got := rdb.HLen(ctx, auditwriter.EventIndexKey("acme")).Val(); got != 50 {
+		t.Fatalf("event index holds %d, want 50", got)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,9 +32,12 @@ const (
 	HeaderCheckpointRecordSeq = "Escai-Audit-Checkpoint-Record-Seq"
 )
 
-// logEventPrefix starts the types of the security events about the audit
-// log itself (escai audit query, escai audit shred).
-const logEventPrefix = "escai.security.audit_"
+// logEvents are the types of the security events about the audit log
+// itself (escai audit query, escai audit shred).
+var logEvents = map[string]bool{
+	"escai.security.audit_query": true,
+	"escai.security.audit_shred": true,
+}
 
 // CodeAuditInvalidInput is the reject code of an event the audit library
 // refuses to seal (audit.ErrInvalidInput).
@@ -430,8 +432,10 @@ func (s *Sealer) seal(_ context.Context, in *stage.Message, ev *events.Envelope,
 		SourceSeq: in.Sequence,
 		Payload:   in.Data,
 		// The log's own security events (a query, a shred) stay readable
-		// after their tenant is shredded: they name no personal data.
-		SharedKey: strings.HasPrefix(ev.Type, logEventPrefix),
+		// after their tenant is shredded: they name no personal data. Only
+		// those on ESCAI_SECURITY, which agents cannot write; an agent's
+		// event of the same type is the tenant's like any other.
+		SharedKey: in.Stream == events.StreamSecurity && logEvents[ev.Type],
 	}
 	if who := ActorOf(ev.Data); who != "" {
 		input.Actor = s.keys.BlindIndex(actorKind, who)

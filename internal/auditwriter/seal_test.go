@@ -3,6 +3,7 @@ package auditwriter_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -503,4 +504,58 @@ func TestLargeRoundSplitsIntoBundles(t *testing.T) {
 		want[fmt.Sprintf("c-%05d", i)] = bytes.Replace(data, []byte(`"n":`), []byte(`"pad":"`+pad+`","n":`), 1)
 	}
 	verifyAudit(t, js, w.Sealer().Keys(), w.Sealer().KeyRing(), "escai", 1, false, want)
+}
+
+// TestOnlyTheLogsOwnEventsUseTheSharedKey: an audit_shred event on
+// ESCAI_SECURITY (the log's own) is sealed under the shared key and stays
+// readable after the tenant is shredded; an agent's event of the same type
+// on the tenant's clean stream is the tenant's like any other and goes
+// with its keys.
+func TestOnlyTheLogsOwnEventsUseTheSharedKey(t *testing.T) {
+	ctx := context.Background()
+	js := sealEnv(t)
+	keys, err := audit.DeriveKeys(testMaster())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := auditwriter.OpenKeyRing(ctx, js, keys.KEK, true, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealer, err := auditwriter.NewSealer(js, auditwriter.SealingOptions{Master: testMaster(), Encrypt: true, Keys: ring, WriterID: "w"}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sealer.Close)
+	opts := auditwriter.Options{Partitions: 1, Limits: events.DefaultLimits()}
+	event := func(id string) []byte {
+		return fmt.Appendf(nil, `{"specversion":"1.0","id":%q,"source":"urn:a","type":"escai.security.audit_shred","time":"2026-12-04T10:00:00Z","tenant":"acme","agentid":"agent-1","data":{"patient":"Jane Doe"}}`, id)
+	}
+	seal := func(p *auditwriter.Processor, m *stage.Message) *audit.Record {
+		outs, err := p.Process(ctx, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg, _ := stored(t, outs[0])
+		rec, err := audit.DecodeRecord(msg.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rec
+	}
+	agents := seal(auditwriter.NewSealingProcessor(nil, opts, false, sealer), &stage.Message{
+		Subject: "escai.clean.acme.agent-1.security.audit_shred", Data: event("a-1"), Stream: "ESCAI_CLEAN_acme", Sequence: 1, NumDelivered: 1,
+	})
+	logs := seal(auditwriter.NewSealingProcessor(nil, opts, true, sealer), &stage.Message{
+		Subject: "escai.security.audit_shred", Data: event("l-1"), Stream: events.StreamSecurity, Sequence: 1, NumDelivered: 1,
+	})
+	if _, err := ring.Shred("acme"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := agents.Open(ring); !errors.Is(err, audit.ErrKeyShredded) {
+		t.Fatalf("the agent's event after the shred: %v, want ErrKeyShredded", err)
+	}
+	if _, err := logs.Open(ring); err != nil {
+		t.Fatalf("the log's own event after the shred: %v", err)
+	}
 }

@@ -421,8 +421,13 @@ func newAuditReindex() *cobra.Command {
 		}
 		var n uint64
 		if *from <= 1 {
-			// The whole stream: the index is then known complete.
+			// The whole stream: the index is then known complete. When it
+			// already is, or a running writer is rebuilding it, index
+			// everything anyway (idempotent) and leave the mark alone.
 			n, err = auditwriter.RebuildIndex(ctx, js, rdb, progress)
+			if errors.Is(err, auditwriter.ErrRebuildNotNeeded) {
+				n, err = auditwriter.Reindex(ctx, js, rdb, 1, progress)
+			}
 		} else {
 			n, err = auditwriter.Reindex(ctx, js, rdb, *from, progress)
 		}

@@ -196,4 +196,17 @@ func TestAuditReindex(t *testing.T) {
 	if n := rs.Client(t).HLen(context.Background(), auditwriter.EventIndexKey("acme")).Val(); n != 7 {
 		t.Fatalf("event index holds %d, want 7", n)
 	}
+	// Again, on an index now marked complete (as a running writer's is):
+	// it indexes everything anyway and does not fail.
+	if ok, err := auditwriter.IndexComplete(context.Background(), rs.Client(t)); err != nil || !ok {
+		t.Fatalf("index not marked complete after a full reindex (%v)", err)
+	}
+	out.Reset()
+	cmd = NewEscai()
+	cmd.SetOut(&out)
+	cmd.SetErr(&out)
+	cmd.SetArgs([]string{"audit", "reindex", "--nats-url", srv.ClientURL(), "--redis-url", rs.URL})
+	if code := Execute(cmd); code != 0 || !strings.Contains(out.String(), "7 records indexed") {
+		t.Fatalf("second reindex: exit %d: %s", code, out.String())
+	}
 }

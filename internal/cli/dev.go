@@ -93,6 +93,11 @@ func startDevRedis(ctx context.Context, dir string, port int, log *zap.Logger, s
 		}
 	}
 	p, err := redisx.StartProcess(ctx, dir, opts...)
+	if err != nil && len(opts) > 0 && !errors.Is(err, redisx.ErrRedisServerNotFound) {
+		// The port was taken between the check and the start.
+		log.Info("redis port taken; using a free one", zap.Int("port", port), zap.Error(err))
+		p, err = redisx.StartProcess(ctx, dir)
+	}
 	if err == nil {
 		return &devRedis{url: p.URL, real: p}, nil
 	}
