@@ -13,6 +13,7 @@ import (
 	"github.com/escai-framework/escai/internal/stage"
 	"github.com/escai-framework/escai/pkg/events"
 	"github.com/escai-framework/escai/pkg/security/config"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // TestRoundWithCheckpointMovesTheHeartbeat: a round that stores a
@@ -55,11 +56,19 @@ func TestRoundWithCheckpointMovesTheHeartbeat(t *testing.T) {
 	submit(0, 1)
 	time.Sleep(20 * time.Millisecond)
 	before := time.Now()
-	submit(1, 32) // rounds of several records; 32 records: checkpoints at 8, 16, 24, 32
-	ps := s.partition(0)
-	if ps.app.SinceCheckpoint() != 0 {
-		t.Fatalf("%d records since the last checkpoint, want 0", ps.app.SinceCheckpoint())
+	submit(1, 32) // rounds of several records; a round that reaches 8 since the last checkpoint signs one
+	st, err := js.Stream(ctx, events.StreamAudit)
+	if err != nil {
+		t.Fatal(err)
 	}
+	info, err := st.Info(ctx, jetstream.WithSubjectFilter(CheckpointSubject(0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.State.Msgs == 0 {
+		t.Fatal("32 records, a checkpoint every 8, and no checkpoint stored")
+	}
+	ps := s.partition(0)
 	if ps.lastCkpt.Before(before) {
 		t.Fatal("the round's checkpoint did not move the heartbeat's clock")
 	}
