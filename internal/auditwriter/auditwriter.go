@@ -1,12 +1,15 @@
 // Package auditwriter owns the last stage: it reads every tenant's clean
 // stream (ESCAI_CLEAN_<tenant>, discovered as tenants appear) and
 // ESCAI_SECURITY, appends each event to ESCAI_AUDIT on its partition subject
-// escai.audit.<p>, and indexes it in Redis by tenant and time before the
-// input is acked. Without Options.Sealing a record is the clean event as
-// stored; with it, a sealed record of pkg/security/audit (hash chain, MAC,
-// optional encryption, signed checkpoints on escai.audit.checkpoint.<p>; see
-// Sealer): batches per partition stored atomically and fenced by the
-// expected last subject sequence, under a partition lease.
+// escai.audit.<p>, and indexes it in Redis (tenant, agent, type, actor, time,
+// event id) before the input is acked. Without Options.Sealing a record is
+// the clean event as stored, one message each; with it, a sealed record of
+// pkg/security/audit (hash chain, MAC, optional encryption, signed
+// checkpoints on escai.audit.checkpoint.<p>; see Sealer), stored in bundles
+// of a partition's consecutive records, each bundle fenced by the stream's
+// expected last sequence, under the log's lease. The index is a cache of
+// the stream: rebuilt when Redis loses it (IndexEpochKey, Reindex), and
+// every query re-checks the records it returns.
 package auditwriter
 
 import (
