@@ -5,14 +5,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
-	"go.uber.org/zap"
 
 	"github.com/escai-framework/escai/internal/auditwriter"
 	"github.com/escai-framework/escai/internal/redisx/redistest"
-	"github.com/escai-framework/escai/internal/stage"
-	"github.com/escai-framework/escai/pkg/events"
 )
 
 // TestQueryRecordDecides: the index is a cache; an entry that points at a
@@ -23,21 +19,7 @@ func TestQueryRecordDecides(t *testing.T) {
 	ctx := context.Background()
 	js := sealEnv(t)
 	rdb := redistest.Start(t).Client(t)
-	for i := range n {
-		subj, data := cleanEvent(i)
-		if _, err := js.Publish(ctx, subj, data); err != nil {
-			t.Fatal(err)
-		}
-	}
-	w, err := auditwriter.Start(ctx, js, rdb, auditwriter.Options{
-		Partitions: 4, Limits: events.DefaultLimits(), Batch: 16, Workers: 2,
-		Sealing: &auditwriter.SealingOptions{Master: testMaster(), WriterID: "w-1"},
-	}, zap.NewNop(), stage.NewMetrics(prometheus.NewRegistry()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitIndexed(t, rdb, "acme", n, 60*time.Second)
-	drain(t, w)
+	sealAll(t, js, rdb, n, auditwriter.Options{Partitions: 4, Batch: 16, Workers: 2}, nil)
 
 	base := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
 	since, until := base.Add(10*time.Second), base.Add(20*time.Second)

@@ -174,24 +174,12 @@ func TestReindexSealedBundles(t *testing.T) {
 	js := sealEnv(t)
 	rs := redistest.Start(t)
 	rdb := rs.Client(t)
-	for i := range n {
-		subj, data := cleanEvent(i)
+	w := sealAll(t, js, rdb, n, auditwriter.Options{Partitions: 4, Batch: 64, Workers: 2}, func(i int, data []byte) []byte {
 		if i%3 == 0 {
 			data = []byte(strings.Replace(string(data), `"data":{`, `"data":{"actor":"user-`+strconv.Itoa(i%7)+`",`, 1))
 		}
-		if _, err := js.Publish(ctx, subj, data); err != nil {
-			t.Fatal(err)
-		}
-	}
-	w, err := auditwriter.Start(ctx, js, rdb, auditwriter.Options{
-		Partitions: 4, Limits: events.DefaultLimits(), Batch: 64, Workers: 2,
-		Sealing: &auditwriter.SealingOptions{Master: testMaster(), WriterID: "w-1"},
-	}, zap.NewNop(), stage.NewMetrics(prometheus.NewRegistry()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitIndexed(t, rdb, "acme", n, 60*time.Second)
-	drain(t, w)
+		return data
+	})
 	if st := w.Sealer().Stats(); st.Records != n {
 		t.Fatalf("sealer stored %d records, want %d", st.Records, n)
 	}

@@ -213,6 +213,34 @@ func TestWriterSealing(t *testing.T) {
 	verifyAudit(t, js, keys, ring, "audit.test", sealPartitions, true, want)
 }
 
+// sealAll publishes n clean events of tenant acme (cleanEvent, changed by
+// edit when set), runs a sealing writer with opts over them (limits, master
+// key and writer id filled in) until the index holds all n, and drains it.
+func sealAll(t *testing.T, js jetstream.JetStream, rdb *redis.Client, n int, opts auditwriter.Options, edit func(i int, data []byte) []byte) *auditwriter.Writer {
+	t.Helper()
+	ctx := context.Background()
+	for i := range n {
+		subj, data := cleanEvent(i)
+		if edit != nil {
+			data = edit(i, data)
+		}
+		if _, err := js.Publish(ctx, subj, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	opts.Limits = events.DefaultLimits()
+	if opts.Sealing == nil {
+		opts.Sealing = &auditwriter.SealingOptions{Master: testMaster(), WriterID: "w-1"}
+	}
+	w, err := auditwriter.Start(ctx, js, rdb, opts, zap.NewNop(), stage.NewMetrics(prometheus.NewRegistry()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitIndexed(t, rdb, "acme", int64(n), 60*time.Second)
+	drain(t, w)
+	return w
+}
+
 // countRecords counts the records (not the messages) of ESCAI_AUDIT.
 func countRecords(t *testing.T, js jetstream.JetStream, partitions int) int {
 	t.Helper()
@@ -459,26 +487,12 @@ func drain(t *testing.T, d interface{ Drain(context.Context) error }) {
 // under the broker's max_payload, and the chain still verifies.
 func TestLargeRoundSplitsIntoBundles(t *testing.T) {
 	const n = 24
-	ctx := context.Background()
 	js := sealEnv(t)
 	rdb := redistest.Start(t).Client(t)
 	pad := strings.Repeat("x", 48<<10)
-	for i := range n {
-		subj, data := cleanEvent(i)
-		data = bytes.Replace(data, []byte(`"n":`), []byte(`"pad":"`+pad+`","n":`), 1)
-		if _, err := js.Publish(ctx, subj, data); err != nil {
-			t.Fatal(err)
-		}
-	}
-	w, err := auditwriter.Start(ctx, js, rdb, auditwriter.Options{
-		Partitions: 1, Limits: events.DefaultLimits(), Batch: n, Workers: 1,
-		Sealing: &auditwriter.SealingOptions{Master: testMaster(), WriterID: "w-1"},
-	}, zap.NewNop(), stage.NewMetrics(prometheus.NewRegistry()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitIndexed(t, rdb, "acme", n, 60*time.Second)
-	drain(t, w)
+	w := sealAll(t, js, rdb, n, auditwriter.Options{Partitions: 1, Batch: n, Workers: 1}, func(_ int, data []byte) []byte {
+		return bytes.Replace(data, []byte(`"n":`), []byte(`"pad":"`+pad+`","n":`), 1)
+	})
 	msgs := readSubject(t, js, events.AuditSubject(0))
 	// 24 records of ~48 KiB: at least 5 bundles of at most 256 KiB.
 	if len(msgs) < 5 {
