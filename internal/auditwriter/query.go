@@ -116,7 +116,11 @@ func RunQuery(ctx context.Context, js jetstream.JetStream, rdb *redis.Client, q 
 	}
 	const page = 500
 	n := 0
+	// A bundle holds many records the query returns: each message is
+	// fetched once per page of members, not once per record.
+	fetched := map[uint64]*jetstream.RawStreamMsg{}
 	for offset := int64(0); n < q.Limit; offset += page {
+		clear(fetched)
 		members, err := rdb.ZRangeArgs(ctx, redis.ZRangeArgs{Key: key, Start: lo, Stop: hi, ByScore: true, Offset: offset, Count: page}).Result()
 		if err != nil {
 			return n, fmt.Errorf("audit query: redis: %w", err)
@@ -126,12 +130,16 @@ func RunQuery(ctx context.Context, js jetstream.JetStream, rdb *redis.Client, q 
 			if err != nil {
 				continue // not a member this writer wrote
 			}
-			raw, err := stream.GetMsg(ctx, ref.Seq)
-			if errors.Is(err, jetstream.ErrMsgNotFound) {
-				continue
+			raw, ok := fetched[ref.Seq]
+			if !ok {
+				raw, err = stream.GetMsg(ctx, ref.Seq)
+				if err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
+					return n, fmt.Errorf("audit query: record %s: %w", ref, err)
+				}
+				fetched[ref.Seq] = raw // nil: gone by retention
 			}
-			if err != nil {
-				return n, fmt.Errorf("audit query: record %s: %w", ref, err)
+			if raw == nil {
+				continue
 			}
 			r := resultOf(raw, ref.Slot, ring)
 			if r == nil || !q.matches(r) {

@@ -73,7 +73,7 @@ func (s *Sealer) restore(ctx context.Context, ps *partitionState) error {
 	if err := s.rememberStored(ps, recs[max(0, len(recs)-s.window):]); err != nil {
 		return err
 	}
-	ps.app, ps.lastSeq, ps.lastCkpt = app, recs[len(recs)-1].seq, time.Now()
+	ps.app, ps.lastSeq, ps.lastCkpt = app, recs[len(recs)-1].seq(), time.Now()
 	return nil
 }
 
@@ -101,7 +101,7 @@ func (s *Sealer) catchUp(ps *partitionState) error {
 	if err := s.rememberStored(ps, recs[max(0, len(recs)-s.window):]); err != nil {
 		return err
 	}
-	ps.lastSeq = recs[len(recs)-1].seq
+	ps.lastSeq = recs[len(recs)-1].seq()
 	return nil
 }
 
@@ -112,14 +112,11 @@ type storedMsg struct {
 	seq    uint64
 }
 
-// storedRec is one record read back: its wire bytes, what the index keeps
-// of it (meta.ref: where it is stored) and the source position of its
-// input (empty when unknown).
+// storedRec is one record read back (storedRecord) with the source
+// position of its input (empty when unknown).
 type storedRec struct {
-	data []byte
-	meta recordMeta
-	pos  string
-	seq  uint64
+	storedRecord
+	pos string
 }
 
 // recordsOf expands messages into their records, in order: a bundle's
@@ -129,7 +126,7 @@ func recordsOf(msgs []storedMsg) ([]storedRec, error) {
 	out := make([]storedRec, 0, len(msgs))
 	for _, m := range msgs {
 		if !audit.IsBundle(m.data) {
-			r := storedRec{data: m.data, meta: metaOfHeader(m.header, m.seq), seq: m.seq}
+			r := storedRec{storedRecord: storedRecord{data: m.data, meta: metaOfHeader(m.header, m.seq)}}
 			if src, seq := m.header.Get(HeaderSourceStream), m.header.Get(HeaderSourceSeq); src != "" && seq != "" {
 				r.pos = src + "\x00" + seq
 			}
@@ -147,8 +144,8 @@ func recordsOf(msgs []storedMsg) ([]storedRec, error) {
 				return nil, fmt.Errorf("stream seq %d, bundle slot %d: %w", m.seq, i, err)
 			}
 			out = append(out, storedRec{
-				data: e.Record, meta: metaOfEntry(rec, e, m.seq, i), seq: m.seq,
-				pos: e.Source + "\x00" + strconv.FormatUint(e.SourceSeq, 10),
+				storedRecord: storedRecord{data: e.Record, meta: metaOfEntry(rec, e, m.seq, i)},
+				pos:          e.Source + "\x00" + strconv.FormatUint(e.SourceSeq, 10),
 			})
 		}
 	}
@@ -182,12 +179,12 @@ func (s *Sealer) rememberStored(ps *partitionState, recs []storedRec) error {
 	for _, r := range recs {
 		rec, err := audit.DecodeRecord(r.data)
 		if err != nil {
-			return fmt.Errorf("auditwriter: partition %d: stream seq %d: %w", ps.part, r.seq, err)
+			return fmt.Errorf("auditwriter: partition %d: stream seq %d: %w", ps.part, r.seq(), err)
 		}
 		if r.pos == "" || r.meta.eventID != rec.EventID {
 			continue // not a record of this writer's format: nothing to match
 		}
-		ps.remember(r.pos, storedRecord{data: r.data, meta: r.meta, seq: r.seq}, s.window)
+		ps.remember(r.pos, r.storedRecord, s.window)
 	}
 	return nil
 }
@@ -251,7 +248,7 @@ func (s *Sealer) restoreFromCheckpoint(ctx context.Context, ps *partitionState, 
 	for i, r := range recs {
 		rec, err := audit.DecodeRecord(r.data)
 		if err != nil {
-			return false, fmt.Errorf("auditwriter: restore partition %d: stream seq %d: %w", part, r.seq, err)
+			return false, fmt.Errorf("auditwriter: restore partition %d: stream seq %d: %w", part, r.seq(), err)
 		}
 		if rec.PSeq == sc.Size-1 {
 			start = i
@@ -269,7 +266,7 @@ func (s *Sealer) restoreFromCheckpoint(ctx context.Context, ps *partitionState, 
 	if err := s.rememberStored(ps, recs[max(0, len(recs)-s.window):]); err != nil {
 		return false, err
 	}
-	ps.app, ps.lastSeq, ps.lastCkpt = app, recs[len(recs)-1].seq, time.Now()
+	ps.app, ps.lastSeq, ps.lastCkpt = app, recs[len(recs)-1].seq(), time.Now()
 	s.stats.fromCheckpoint.Add(1)
 	return true, nil
 }

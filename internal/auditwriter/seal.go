@@ -241,8 +241,10 @@ type partitionState struct {
 type storedRecord struct {
 	data []byte
 	meta recordMeta // meta.ref: where it is stored
-	seq  uint64     // stream sequence of the bundle holding it
 }
+
+// seq is the stream sequence of the message holding the record.
+func (st storedRecord) seq() uint64 { return st.meta.ref.Seq }
 
 // pendingRecord is an input waiting for the committer.
 type pendingRecord struct {
@@ -581,7 +583,7 @@ func (s *Sealer) shutdown() {
 // round is one set of inputs sealed and published together.
 type round struct {
 	pending []*pendingRecord
-	msgs    []*fencedMsg       // every record, partition by partition, then the checkpoints
+	msgs    []*fencedMsg       // the bundles, partition by partition, then the checkpoints
 	rec     []int              // pending[i]'s record is in the bundle msgs[rec[i]] ...
 	slot    []int              // ... at entry slot[i]
 	recs    [][]byte           // ... and its wire bytes are recs[i]
@@ -885,7 +887,7 @@ func (s *Sealer) stored(r *round) {
 		m := r.msgs[r.rec[i]]
 		meta := p.meta
 		meta.ref = RecordRef{Seq: m.want, Slot: r.slot[i]}
-		recs[i] = storedRecord{data: r.recs[i], meta: meta, seq: m.want}
+		recs[i] = storedRecord{data: r.recs[i], meta: meta}
 		ps := s.partition(p.part)
 		ps.mu.Lock()
 		ps.remember(p.pos, recs[i], s.window)
@@ -1078,7 +1080,7 @@ func newRecordFuture(part int) *recordFuture {
 
 func (f *recordFuture) resolve(st storedRecord, dup bool) {
 	f.rec = st
-	f.ok <- &jetstream.PubAck{Stream: events.StreamAudit, Sequence: st.seq, Duplicate: dup}
+	f.ok <- &jetstream.PubAck{Stream: events.StreamAudit, Sequence: st.seq(), Duplicate: dup}
 }
 
 func (f *recordFuture) fail(err error) { f.err <- err }

@@ -54,7 +54,6 @@ func TestRoundWithCheckpointMovesTheHeartbeat(t *testing.T) {
 		}
 	}
 	submit(0, 1)
-	time.Sleep(20 * time.Millisecond)
 	before := time.Now()
 	submit(1, 32) // rounds of several records; a round that reaches 8 since the last checkpoint signs one
 	st, err := js.Stream(ctx, events.StreamAudit)

@@ -11,10 +11,8 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/escai-framework/escai/internal/auditwriter"
 	"github.com/escai-framework/escai/internal/broker/brokertest"
 	"github.com/escai-framework/escai/pkg/security/audit"
-	"github.com/escai-framework/escai/pkg/security/config"
 )
 
 // TestAuditWriterProcessKilled: two audit-writer processes (this binary
@@ -104,45 +102,8 @@ func TestAuditWriterProcessKilled(t *testing.T) {
 	}
 
 	// Exactly one record per event, every partition intact from genesis.
-	keys, err := audit.DeriveKeys(config.Secret(key))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, vkey, _ := keys.CheckpointSigner(auditwriter.DefaultCheckpointKeyName)
-	trusted, err := audit.TrustedKeys(vkey)
-	if err != nil {
-		t.Fatal(err)
-	}
 	seen := map[string]int{}
-	var total uint64
-	for p := range partitions {
-		v, err := audit.NewVerifier(audit.VerifierConfig{
-			Origin: audit.Origin("escai", uint32(p)), Partition: uint32(p), Trusted: trusted,
-			IntegrityKey: keys.Integrity, RequireGenesis: true,
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = auditwriter.ReplayRecords(ctx, h.js, p, func(data []byte, seq uint64) bool {
-			if f := v.Feed(data, seq); f != nil {
-				t.Fatalf("partition %d: %v", p, f)
-			}
-			rec, err := audit.DecodeRecord(data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			seen[rec.EventID]++
-			return true
-		}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rep := v.Finish()
-		if rep.Status != "OK" {
-			t.Fatalf("partition %d: %+v", p, rep.Finding)
-		}
-		total += rep.NextPSeq
-	}
+	total := verifySealed(t, h.js, key, partitions, nil, func(_ int, rec *audit.Record) { seen[rec.EventID]++ })
 	if total != n || len(seen) != n {
 		t.Fatalf("%d records for %d distinct events, want %d of each", total, len(seen), n)
 	}

@@ -39,9 +39,6 @@ const maxBundleSource = 255
 // BundleOverhead is the size of a bundle without its entries.
 const BundleOverhead = len(bundleTag) + 4 + 1 + 4 + 8
 
-// minBundleEntry is the smallest entry: empty source, 1-byte record.
-const minBundleEntry = 4 + 8 + 4 + 4 + 8 + 4 + 1
-
 // BundleEntrySize is the size an entry of a record of recordLen bytes read
 // from a source named by sourceLen bytes adds to a bundle.
 func BundleEntrySize(recordLen, sourceLen int) int {
@@ -114,8 +111,9 @@ func SplitBundle(b []byte) ([]BundleEntry, error) {
 	if r.err != nil {
 		return nil, r.err
 	}
-	// A count the bytes cannot hold is refused before anything is made.
-	if count == 0 || count > MaxBundleRecords || count > uint64(len(b)-r.off)/minBundleEntry {
+	// A count the bytes cannot hold (the smallest entry: no source, a
+	// 1-byte record) is refused before anything is made.
+	if count == 0 || count > MaxBundleRecords || count > uint64(len(b)-r.off)/uint64(BundleEntrySize(1, 0)) {
 		return nil, fmt.Errorf("%w: bundle count %d outside 1..%d or beyond its %d bytes", ErrMalformed, count, MaxBundleRecords, len(b))
 	}
 	out := make([]BundleEntry, count)
