@@ -60,6 +60,17 @@ func newHarness(t *testing.T) *harness {
 	return &harness{t: t, srv: srv, env: env, js: js, rdb: rdb, reg: reg}
 }
 
+// startPipeline starts every stage in this process on the harness's broker
+// and Redis; the caller drains it.
+func (h *harness) startPipeline() *pipeline.Pipeline {
+	h.t.Helper()
+	p, err := pipeline.Start(context.Background(), h.env, func(name string) (*nats.Conn, error) { return h.srv.Connect(nats.Name(name)) }, h.rdb)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return p
+}
+
 // conn is a stage's own connection; closing it is how a test kills the stage.
 func (h *harness) conn(name string) (*nats.Conn, jetstream.JetStream) {
 	nc, err := h.srv.Connect(nats.Name(name))

@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/escai-framework/escai/internal/auditwriter"
@@ -129,10 +128,7 @@ func TestHTTPBatchThroughPipeline(t *testing.T) {
 		t.Skip("end-to-end run")
 	}
 	h := newHarness(t)
-	p, err := pipeline.Start(context.Background(), h.env, func(name string) (*nats.Conn, error) { return h.srv.Connect(nats.Name(name)) }, h.rdb)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := h.startPipeline()
 	defer drain(t, p)
 	hi := startHTTPIngest(t, h)
 
@@ -231,10 +227,7 @@ func TestHTTPBatchThroughPipeline(t *testing.T) {
 // subject stored in any stream is made of well-formed tokens only.
 func TestForgedIdentifiersNeverMakeSubjects(t *testing.T) {
 	h := newHarness(t)
-	p, err := pipeline.Start(context.Background(), h.env, func(name string) (*nats.Conn, error) { return h.srv.Connect(nats.Name(name)) }, h.rdb)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := h.startPipeline()
 	defer drain(t, p)
 	hi := startHTTPIngest(t, h)
 

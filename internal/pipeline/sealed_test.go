@@ -7,12 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/escai-framework/escai/internal/auditwriter"
 	"github.com/escai-framework/escai/internal/broker/brokertest"
-	"github.com/escai-framework/escai/internal/pipeline"
 	"github.com/escai-framework/escai/pkg/security/audit"
 	"github.com/escai-framework/escai/pkg/security/config"
 )
@@ -38,10 +36,7 @@ func TestSealedPipelineAcrossRestart(t *testing.T) {
 		return n
 	}
 	run := func(from, to int) {
-		p, err := pipeline.Start(ctx, h.env, func(name string) (*nats.Conn, error) { return h.srv.Connect(nats.Name(name)) }, h.rdb)
-		if err != nil {
-			t.Fatal(err)
-		}
+		p := h.startPipeline()
 		h.publish(envelope, from, to)
 		brokertest.WaitFor(t, 60*time.Second, func() error {
 			if got := records(); got < uint64(to) {

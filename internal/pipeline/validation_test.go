@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/escai-framework/escai/internal/broker/brokertest"
@@ -31,10 +30,7 @@ func withData(id, data string) []byte {
 // finding is reported on escai.security.validation.
 func TestValidationEndToEnd(t *testing.T) {
 	h := newHarness(t)
-	p, err := pipeline.Start(context.Background(), h.env, func(name string) (*nats.Conn, error) { return h.srv.Connect(nats.Name(name)) }, h.rdb)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := h.startPipeline()
 	defer drain(t, p)
 	subject := "escai.in.acme.agent-1.tool.call"
 	inputs := map[string]string{
