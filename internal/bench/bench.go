@@ -149,7 +149,11 @@ func Run(ctx context.Context, nc *nats.Conn, rdb *redis.Client, o Options, progr
 	if err != nil {
 		return nil, fmt.Errorf("bench: follow %s: %w", events.StreamAudit, err)
 	}
-	cc, err := cons.Consume(r.onAudit)
+	// A short heartbeat bounds how long Consume can sit without pulling
+	// after it loses a refill (the race stage.Runner avoids with Fetch;
+	// Fetch on an ordered consumer recreates it each time). The default
+	// would let that skew a run by 30 s.
+	cc, err := cons.Consume(r.onAudit, jetstream.PullExpiry(5*time.Second), jetstream.PullHeartbeat(time.Second))
 	if err != nil {
 		return nil, fmt.Errorf("bench: follow %s: %w", events.StreamAudit, err)
 	}

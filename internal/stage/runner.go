@@ -88,7 +88,9 @@ type Runner struct {
 	maxDeliver uint64 // 0 = unlimited
 
 	in         chan jetstream.Msg
-	cc         jetstream.ConsumeContext
+	pullers    sync.WaitGroup
+	stopPull   chan struct{}      // closed by Drain: no new pull requests
+	cancelPull context.CancelFunc // ends the pull requests still open
 	workers    sync.WaitGroup
 	workCtx    context.Context
 	cancelWork context.CancelFunc
@@ -137,17 +139,14 @@ func Start(ctx context.Context, js jetstream.JetStream, p Processor, cfg Config,
 		r.workers.Add(1)
 		go r.work()
 	}
-	r.cc, err = cons.Consume(r.deliver,
-		jetstream.PullMaxMessages(cfg.Batch*cfg.Workers),
-		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
-			r.warn("consume", err)
-		}))
-	if err != nil {
-		close(r.stop)
-		r.workers.Wait()
-		r.closeQuit()
-		r.cancelWork()
-		return nil, fmt.Errorf("stage %s: consume: %w", cfg.Name, err)
+	var pullCtx context.Context
+	pullCtx, r.cancelPull = context.WithCancel(r.workCtx)
+	r.stopPull = make(chan struct{})
+	// Two pullers of half the buffer each: one request is open at the
+	// broker while the other's messages are handed to the lanes.
+	for range pullers {
+		r.pullers.Add(1)
+		go r.pull(pullCtx, max(cfg.Batch*cfg.Workers/pullers, 1))
 	}
 	r.log.Info("stage started", zap.Int("batch", cfg.Batch), zap.Int("workers", cfg.Workers), zap.Uint64("max_deliver", r.maxDeliver))
 	return r, nil
@@ -167,17 +166,18 @@ func (r *Runner) Done() <-chan struct{} { return r.done }
 // are abandoned: their inputs stay unacked and are redelivered, never lost.
 func (r *Runner) Drain(ctx context.Context) error {
 	r.drainOnce.Do(func() {
-		r.cc.Drain()
+		// A message the broker sent for a request ended here arrives to no
+		// subscriber: it stays unacked and is redelivered after AckWait.
+		close(r.stopPull)
+		r.cancelPull()
+		pulled := make(chan struct{})
+		go func() { r.pullers.Wait(); close(pulled) }()
 		select {
-		case <-r.cc.Closed():
+		case <-pulled:
 		case <-ctx.Done():
-			r.closeQuit()
-			r.cc.Stop()
-			<-r.cc.Closed()
+			r.closeQuit() // deliver gives up; the rest is redelivered
+			<-pulled
 		}
-		// r.in is never closed: the client library may still call deliver
-		// after Closed (seen when the connection dies); such a message
-		// stays unacked and is redelivered.
 		close(r.stop)
 		finished := make(chan struct{})
 		go func() { r.workers.Wait(); close(finished) }()
@@ -209,8 +209,67 @@ func (r *Runner) Drain(ctx context.Context) error {
 
 func (r *Runner) closeQuit() { r.quitOnce.Do(func() { close(r.quit) }) }
 
+const (
+	// pullers is how many pull requests a runner keeps open at once.
+	pullers = 2
+	// pullHeartbeat is the broker's idle heartbeat on an open request; two
+	// missed end the request. It is how a puller notices that a request
+	// died with its connection (a broker restart): within 2 × 2 s.
+	pullHeartbeat = 2 * time.Second
+	// pullRetryMax caps the pause after a failed pull request.
+	pullRetryMax = 2 * time.Second
+)
+
+// pull is one puller: it asks the consumer for up to n messages, hands
+// them to the lanes, and asks again, until Drain.
+//
+// It uses one Fetch per request rather than Consume. Consume refills its
+// buffer only when a message arrives and its own request is not being
+// sent at that moment; when the last message of an answered request lands
+// inside that window no refill is ever sent, and the stage stalls until
+// the missing-heartbeat timer fires (2 × 15 s; nats.go v1.56.0
+// jetstream/pull.go checkPending vs pullMessages). Seen here about once in
+// ten runs of 100,000 events. A Fetch always ends, by its batch, its
+// expiry (30 s) or missing idle heartbeats, so the next request is always
+// sent. It has no client-side deadline: one could end the fetch while
+// messages the broker sent before expiring it are still queued here, and
+// those would wait out AckWait.
+func (r *Runner) pull(ctx context.Context, n int) {
+	defer r.pullers.Done()
+	retry := pullRetryMax / 8
+	for {
+		select {
+		case <-r.stopPull:
+			return
+		case <-ctx.Done():
+			return
+		default:
+		}
+		batch, err := r.cons.Fetch(n, jetstream.FetchContext(ctx), jetstream.FetchHeartbeat(pullHeartbeat))
+		if err == nil {
+			for m := range batch.Messages() {
+				r.deliver(m)
+			}
+			err = batch.Error()
+		}
+		if err == nil || ctx.Err() != nil {
+			retry = pullRetryMax / 8
+			continue
+		}
+		// The broker refused or the connection is gone: say so, and do not
+		// spin while it lasts.
+		r.warn("pull", err)
+		select {
+		case <-r.stopPull:
+			return
+		case <-time.After(retry):
+		}
+		retry = min(retry*2, pullRetryMax)
+	}
+}
+
 // deliver hands a pulled message to the workers. Blocking here is the
-// back-pressure: the pull buffer stops refilling while workers are busy.
+// back-pressure: a puller sends no new request while the lanes are busy.
 func (r *Runner) deliver(m jetstream.Msg) {
 	select {
 	case r.in <- m:
