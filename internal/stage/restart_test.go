@@ -24,8 +24,10 @@ import (
 // published after the restart without being restarted itself: the pull
 // request it had open died with the old server, so it has to notice and
 // ask again.
+//
+// Not parallel: the port is picked free and then released for the broker,
+// and the package's other tests would compete for loopback ports meanwhile.
 func TestRunnerResumesAfterBrokerRestart(t *testing.T) {
-	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
