@@ -141,23 +141,26 @@ func Run(ctx context.Context, nc *nats.Conn, rdb *redis.Client, o Options, progr
 		hist:  hdrhistogram.New(1, int64(10*time.Minute/time.Microsecond), 3),
 	}
 
-	// Follow the audit stream from now on, before the first publish.
+	// Follow the audit stream from its end as it is before the first
+	// publish. An ordered consumer exists at the broker only from its first
+	// Fetch, which runs in follow's goroutine: "deliver new" would start
+	// wherever the stream is by then and miss the first records.
+	st, err := js.Stream(ctx, events.StreamAudit)
+	if err != nil {
+		return nil, fmt.Errorf("bench: follow %s: %w", events.StreamAudit, err)
+	}
 	cons, err := js.OrderedConsumer(ctx, events.StreamAudit, jetstream.OrderedConsumerConfig{
 		FilterSubjects: []string{"escai.audit.>"},
-		DeliverPolicy:  jetstream.DeliverNewPolicy,
+		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:    st.CachedInfo().State.LastSeq + 1,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bench: follow %s: %w", events.StreamAudit, err)
 	}
-	// A short heartbeat bounds how long Consume can sit without pulling
-	// after it loses a refill (the race stage.Runner avoids with Fetch;
-	// Fetch on an ordered consumer recreates it each time). The default
-	// would let that skew a run by 30 s.
-	cc, err := cons.Consume(r.onAudit, jetstream.PullExpiry(5*time.Second), jetstream.PullHeartbeat(time.Second))
-	if err != nil {
-		return nil, fmt.Errorf("bench: follow %s: %w", events.StreamAudit, err)
-	}
-	defer cc.Stop()
+	followCtx, stopFollow := context.WithCancel(ctx)
+	followed := make(chan struct{})
+	go func() { defer close(followed); r.follow(followCtx, cons) }()
+	defer func() { stopFollow(); <-followed }()
 
 	start := time.Now()
 	sinceMs := start.UnixMilli()
@@ -321,6 +324,30 @@ func (r *run) complete(js jetstream.JetStream) error {
 // onAudit sees every message stored on escai.audit.<p>: a bundle of
 // sealed records (tenant and event id in each record's cleartext header),
 // or a raw record stored alone (in its headers).
+// follow hands every audit message to onAudit until ctx ends. It reads
+// with one Fetch at a time, not Consume: Consume can sit 30 s without
+// pulling after it loses a refill (see stage.Runner.pull), which would skew
+// a run. Each Fetch on an ordered consumer starts a new consumer after the
+// last message received, so a fetch cut short loses nothing; at 4096
+// messages (bundles) a fetch, that is rare.
+func (r *run) follow(ctx context.Context, cons jetstream.Consumer) {
+	for ctx.Err() == nil {
+		batch, err := cons.Fetch(4096, jetstream.FetchContext(ctx), jetstream.FetchHeartbeat(time.Second))
+		if err == nil {
+			for m := range batch.Messages() {
+				r.onAudit(m)
+			}
+			err = batch.Error()
+		}
+		if err != nil && ctx.Err() == nil {
+			select { // the broker refused or is gone: do not spin
+			case <-ctx.Done():
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+	}
+}
+
 func (r *run) onAudit(m jetstream.Msg) {
 	if !audit.IsBundle(m.Data()) {
 		h := m.Headers()
