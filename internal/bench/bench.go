@@ -321,9 +321,6 @@ func (r *run) complete(js jetstream.JetStream) error {
 	}
 }
 
-// onAudit sees every message stored on escai.audit.<p>: a bundle of
-// sealed records (tenant and event id in each record's cleartext header),
-// or a raw record stored alone (in its headers).
 // follow hands every audit message to onAudit until ctx ends. It reads
 // with one Fetch at a time, not Consume: Consume can sit 30 s without
 // pulling after it loses a refill (see stage.Runner.pull), which would skew
@@ -348,6 +345,9 @@ func (r *run) follow(ctx context.Context, cons jetstream.Consumer) {
 	}
 }
 
+// onAudit sees every message stored on escai.audit.<p>: a bundle of
+// sealed records (tenant and event id in each record's cleartext header),
+// or a raw record stored alone (in its headers).
 func (r *run) onAudit(m jetstream.Msg) {
 	if !audit.IsBundle(m.Data()) {
 		h := m.Headers()

@@ -3,7 +3,6 @@ package stage_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"testing"
 	"time"
 
@@ -12,7 +11,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
-	"github.com/escai-framework/escai/internal/broker"
 	"github.com/escai-framework/escai/internal/broker/brokertest"
 	"github.com/escai-framework/escai/internal/stage"
 	"github.com/escai-framework/escai/pkg/events"
@@ -29,22 +27,8 @@ import (
 // and the package's other tests would compete for loopback ports meanwhile.
 func TestRunnerResumesAfterBrokerRestart(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	_ = l.Close()
-	start := func() *broker.Server {
-		s, err := broker.Start(ctx, broker.Config{ServerName: "escai-restart", Port: port, StoreDir: dir, MaxStore: 1 << 40})
-		if err != nil {
-			t.Fatalf("start broker: %v", err)
-		}
-		return s
-	}
-	srv := start()
-	t.Cleanup(func() { srv.Shutdown() })
+	dir, port := t.TempDir(), brokertest.FreePort(t)
+	srv := brokertest.StartNodeAt(t, dir, port)
 	nc, err := nats.Connect(srv.ClientURL(), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
@@ -59,11 +43,11 @@ func TestRunnerResumesAfterBrokerRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
+	defer func() { // before the cleanups, while the broker still runs
 		dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
 		_ = r.Drain(dctx)
-	})
+	}()
 
 	publish := func(from, to int) {
 		for i := from; i < to; i++ {
@@ -95,7 +79,7 @@ func TestRunnerResumesAfterBrokerRestart(t *testing.T) {
 	publish(0, 50)
 	validHolds(50)
 	srv.Shutdown()
-	srv = start()
+	brokertest.StartNodeAt(t, dir, port)
 	publish(50, 100)
 	validHolds(100)
 }

@@ -89,8 +89,7 @@ type Runner struct {
 
 	in         chan jetstream.Msg
 	pullers    sync.WaitGroup
-	stopPull   chan struct{}      // closed by Drain: no new pull requests
-	cancelPull context.CancelFunc // ends the pull requests still open
+	cancelPull context.CancelFunc // Drain: no new pull requests, and the open ones end
 	workers    sync.WaitGroup
 	workCtx    context.Context
 	cancelWork context.CancelFunc
@@ -141,7 +140,6 @@ func Start(ctx context.Context, js jetstream.JetStream, p Processor, cfg Config,
 	}
 	var pullCtx context.Context
 	pullCtx, r.cancelPull = context.WithCancel(r.workCtx)
-	r.stopPull = make(chan struct{})
 	// Two pullers of half the buffer each: one request is open at the
 	// broker while the other's messages are handed to the lanes.
 	for range pullers {
@@ -168,7 +166,6 @@ func (r *Runner) Drain(ctx context.Context) error {
 	r.drainOnce.Do(func() {
 		// A message the broker sent for a request ended here arrives to no
 		// subscriber: it stays unacked and is redelivered after AckWait.
-		close(r.stopPull)
 		r.cancelPull()
 		pulled := make(chan struct{})
 		go func() { r.pullers.Wait(); close(pulled) }()
@@ -237,14 +234,7 @@ const (
 func (r *Runner) pull(ctx context.Context, n int) {
 	defer r.pullers.Done()
 	retry := pullRetryMax / 8
-	for {
-		select {
-		case <-r.stopPull:
-			return
-		case <-ctx.Done():
-			return
-		default:
-		}
+	for ctx.Err() == nil {
 		batch, err := r.cons.Fetch(n, jetstream.FetchContext(ctx), jetstream.FetchHeartbeat(pullHeartbeat))
 		if err == nil {
 			for m := range batch.Messages() {
@@ -260,8 +250,7 @@ func (r *Runner) pull(ctx context.Context, n int) {
 		// spin while it lasts.
 		r.warn("pull", err)
 		select {
-		case <-r.stopPull:
-			return
+		case <-ctx.Done():
 		case <-time.After(retry):
 		}
 		retry = min(retry*2, pullRetryMax)

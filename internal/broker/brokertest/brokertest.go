@@ -36,10 +36,17 @@ const clusterReadyTimeout = 20 * time.Second
 // store under t.TempDir, shut down in t.Cleanup.
 func StartNode(t testing.TB) *broker.Server {
 	t.Helper()
-	dir := t.TempDir() // registered first, so removed after Shutdown
+	return StartNodeAt(t, t.TempDir(), -1) // dir registered first: removed after Shutdown
+}
+
+// StartNodeAt starts a single JetStream node on port (-1: a random one)
+// with its store in dir, shut down in t.Cleanup. Starting it again on the
+// same dir and port after Shutdown is a broker restart.
+func StartNodeAt(t testing.TB, dir string, port int) *broker.Server {
+	t.Helper()
 	s, err := broker.Start(context.Background(), broker.Config{
 		ServerName: "escai-test",
-		Port:       -1,
+		Port:       port,
 		StoreDir:   dir,
 		MaxStore:   testMaxStore,
 	})
@@ -48,6 +55,17 @@ func StartNode(t testing.TB) *broker.Server {
 	}
 	t.Cleanup(s.Shutdown)
 	return s
+}
+
+// FreePort returns a loopback port that was free a moment ago, for a
+// server that must come back on the same address.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	ports, err := freePorts(1)
+	if err != nil {
+		t.Fatalf("brokertest: free port: %v", err)
+	}
+	return ports[0]
 }
 
 // StartCluster starts an n-node JetStream cluster on loopback (n >= 2; 3 for
